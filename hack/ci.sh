@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: static checks, the harness, unit
+# tests, then the acceptance tests against real libvirtd, Packer and Glance.
+source "$(dirname "$0")/lib.sh"
+require_root
+cd "$REPO_DIR"
+t0=$SECONDS
+
+"$HACK_DIR/harness.sh"
+
+log "ci: static checks"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+[ -z "$unformatted" ] || die "gofmt would change: $unformatted"
+go vet ./...
+"$HACK_DIR/generate.sh" --check
+make --no-print-directory plugin-check
+
+log "ci: tests"
+# shellcheck disable=SC1090
+. "$ENV_FILE"
+PACKER_ACC=1 go test -count=1 -timeout=80m -v ./... 2>&1 | tee "$LOG_DIR/go-test.log"
+log "ci: passed in $((SECONDS - t0))s"

@@ -1,0 +1,76 @@
+# Shared by every harness script: where things live, logging, and failing
+# with a message that says which step broke and where its log is.
+# shellcheck shell=bash
+
+set -euo pipefail
+
+HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$HACK_DIR/.." && pwd)
+
+# Build products reused across runs and clones (Packer binary, fixtures).
+CACHE_DIR=${CLOUDIMAGE_CACHE:-/var/cache/cloudimage-test}
+# Per-checkout state: service databases, PIDs, logs, the env file tests read.
+STATE_DIR=${CLOUDIMAGE_STATE:-$REPO_DIR/.harness}
+LOG_DIR=$STATE_DIR/logs
+ENV_FILE=$STATE_DIR/env
+
+PACKER_VERSION=1.15.0
+PACKER_BIN=$CACHE_DIR/packer-$PACKER_VERSION
+PLUGIN_ADDRESS=github.com/cloudimage/cloudimage
+
+mkdir -p "$CACHE_DIR" "$STATE_DIR" "$LOG_DIR"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+die() {
+  printf 'ERROR: %s\n' "$*" >&2
+  exit 1
+}
+
+# run_logged NAME CMD...: runs CMD with its output in $LOG_DIR/NAME.log and,
+# when it fails, shows the log's tail so CI output says what went wrong.
+run_logged() {
+  local name=$1; shift
+  local logf=$LOG_DIR/$name.log
+  if ! "$@" >"$logf" 2>&1; then
+    printf 'ERROR: %s failed; last lines of %s:\n' "$name" "$logf" >&2
+    tail -n 40 "$logf" >&2
+    return 1
+  fi
+}
+
+require_root() {
+  [ "$(id -u)" -eq 0 ] || die "the harness installs packages and starts libvirtd: run it as root (sudo)"
+}
+
+# wait_for DESCRIPTION SECONDS CMD...: polls CMD every 0.2 s until it succeeds.
+wait_for() {
+  local what=$1 secs=$2; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || die "timed out after ${secs}s waiting for $what"
+    sleep 0.2
+  done
+}
+
+# set_env KEY VALUE: records a variable in the env file that tests and the
+# example read, replacing an earlier value.
+set_env() {
+  touch "$ENV_FILE"
+  local tmp
+  tmp=$(mktemp "$ENV_FILE.XXXX")
+  grep -v "^export $1=" "$ENV_FILE" >"$tmp" || true
+  printf 'export %s=%q\n' "$1" "$2" >>"$tmp"
+  mv "$tmp" "$ENV_FILE"
+}
+
+# The Debian mirror this machine's apt uses, so debootstrap needs no host name
+# of its own. DEBIAN_MIRROR overrides it.
+debian_mirror() {
+  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
+  local m
+  m=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v -- '-security' | head -n1)
+  [ -n "$m" ] || m=$(grep -hs '^deb ' /etc/apt/sources.list | awk '{print $2}' | grep -v -- '-security' | head -n1)
+  [ -n "$m" ] || die "no Debian mirror found in apt's sources; set DEBIAN_MIRROR"
+  echo "$m"
+}
