@@ -21,8 +21,12 @@ if ! virsh -c qemu:///system pool-info default >/dev/null 2>&1; then
   virsh -c qemu:///system pool-define-as default dir --target /var/lib/libvirt/images >/dev/null
   virsh -c qemu:///system pool-autostart default >/dev/null
 fi
-if ! virsh -c qemu:///system pool-info default | grep -q 'State:.*running'; then
-  virsh -c qemu:///system pool-start default >/dev/null
+pool_running() { virsh -c qemu:///system pool-info default | grep -q 'State:.*running'; }
+# libvirtd autostarts pools in the background after its socket answers, so
+# "inactive" may turn "running" between our check and pool-start.
+if ! pool_running; then
+  virsh -c qemu:///system pool-start default >/dev/null 2>&1 || true
+  wait_for "storage pool 'default' to run" 30 pool_running
 fi
 set_env LIBVIRT_DEFAULT_URI qemu:///system
 log "libvirt storage pool 'default': active"

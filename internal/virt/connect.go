@@ -54,3 +54,14 @@ func Connect(uri string) (*libvirt.Libvirt, error) {
 	}
 	return l, nil
 }
+
+// IsLocal reports whether uri names the libvirt daemon of this machine,
+// whose files the plugin can use where they are.
+func IsLocal(uri string) bool {
+	u, err := ParseURI(uri)
+	if err != nil {
+		return false
+	}
+	_, transport, _ := strings.Cut(u.Scheme, "+")
+	return u.Host == "" && (transport == "" || transport == "unix")
+}

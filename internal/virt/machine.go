@@ -16,22 +16,44 @@ type Machine struct {
 	MachineType string // pc, q35, or empty for the hypervisor's default
 	MemoryMiB   uint
 	CPUs        uint
-	Disks       []Disk
+	// CPUMode is libvirt's CPU mode; empty = host-passthrough with kvm and
+	// QEMU's default model with qemu.
+	CPUMode string
+	// EFI, when set, boots UEFI firmware instead of the BIOS.
+	EFI   *EFI
+	Disks []Disk
+	// Video is the display adapter model; empty = vga, "none" = none.
+	Video string
 	// VNC, when set, adds a VNC display with an automatic port.
 	VNC *VNC
-	// SerialLog, when set, is the host file the serial console is written to.
+	// SerialLog, when set, is the host file the serial console is written
+	// to. Otherwise the serial console is a pty, which a client reads with
+	// virDomainOpenConsole.
 	SerialLog string
-	// UserNet, when set, gives the guest a virtio NIC on QEMU user-mode
-	// networking (slirp), with host ports forwarded to guest ports.
-	UserNet *UserNet
+	// NIC is the network interface; nil = none.
+	NIC *NIC
+	// ExtraDevices are added to the devices the fields above make.
+	ExtraDevices *libvirtxml.DomainDeviceList
+	// QEMUArgs are added to QEMU's command line.
+	QEMUArgs []string
+}
+
+// EFI is UEFI firmware. With Code empty libvirt picks a firmware from its
+// descriptors.
+type EFI struct {
+	Code, Vars string
+	SecureBoot bool
 }
 
 // Disk is a disk or CD-ROM of a Machine.
 type Disk struct {
 	Path   string
 	Format string // qcow2, raw
-	Device string // disk (the default) or cdrom
-	Bus    string // virtio (the default), scsi, sata, ide
+	Device string // disk (the default), cdrom or floppy
+	Bus    string // virtio (the default), virtio-scsi, scsi, sata, ide, fdc
+	Cache  string // QEMU cache mode; empty = the hypervisor's default
+	// Discard is unmap (the default) or ignore.
+	Discard string
 	// BootOrder is the disk's place in the boot order, from 1; 0 = not
 	// bootable.
 	BootOrder uint
@@ -41,6 +63,16 @@ type Disk struct {
 type VNC struct {
 	Listen   string // address; 127.0.0.1 when empty
 	Password string
+}
+
+// NIC is a network interface: on QEMU user-mode networking (User), on a
+// libvirt network (Network), or on a host bridge (Bridge).
+type NIC struct {
+	Model   string // virtio (the default), e1000, e1000e, rtl8139
+	User    *UserNet
+	Network string
+	Bridge  string
+	MAC     string
 }
 
 // UserNet is QEMU user-mode networking with port forwards.
@@ -71,72 +103,210 @@ func (m Machine) XML() (string, error) {
 		OnCrash:    "destroy",
 		Devices:    &libvirtxml.DomainDeviceList{},
 	}
-	if m.DomainType == "kvm" {
-		dom.CPU = &libvirtxml.DomainCPU{Mode: "host-passthrough"}
+	cpuMode := m.CPUMode
+	if cpuMode == "" && m.DomainType == "kvm" {
+		cpuMode = "host-passthrough"
 	}
-	names := map[string]int{}
-	for _, d := range m.Disks {
-		disk, err := d.xml(names)
-		if err != nil {
-			return "", err
+	if cpuMode != "" && cpuMode != "custom" {
+		dom.CPU = &libvirtxml.DomainCPU{Mode: cpuMode}
+	}
+	m.addFirmware(&dom)
+	if err := m.addDisks(dom.Devices); err != nil {
+		return "", err
+	}
+	m.addDisplay(dom.Devices)
+	m.addSerial(dom.Devices)
+	m.addNIC(&dom)
+	if m.ExtraDevices != nil {
+		appendDevices(dom.Devices, m.ExtraDevices)
+	}
+	if len(m.QEMUArgs) > 0 {
+		if dom.QEMUCommandline == nil {
+			dom.QEMUCommandline = &libvirtxml.DomainQEMUCommandline{}
 		}
-		dom.Devices.Disks = append(dom.Devices.Disks, disk)
-	}
-	if m.VNC != nil {
-		listen := m.VNC.Listen
-		if listen == "" {
-			listen = "127.0.0.1"
+		for _, a := range m.QEMUArgs {
+			dom.QEMUCommandline.Args = append(dom.QEMUCommandline.Args, libvirtxml.DomainQEMUCommandlineArg{Value: a})
 		}
-		dom.Devices.Graphics = append(dom.Devices.Graphics, libvirtxml.DomainGraphic{
-			VNC: &libvirtxml.DomainGraphicVNC{
-				Port: -1, AutoPort: "yes", Passwd: m.VNC.Password,
-				Listeners: []libvirtxml.DomainGraphicListener{{Address: &libvirtxml.DomainGraphicListenerAddress{Address: listen}}},
-			},
-		})
-		dom.Devices.Videos = append(dom.Devices.Videos, libvirtxml.DomainVideo{Model: libvirtxml.DomainVideoModel{Type: "vga"}})
-	}
-	if m.SerialLog != "" {
-		port := uint(0)
-		dom.Devices.Serials = append(dom.Devices.Serials, libvirtxml.DomainSerial{
-			Source: &libvirtxml.DomainChardevSource{File: &libvirtxml.DomainChardevSourceFile{Path: m.SerialLog, Append: "off"}},
-			Target: &libvirtxml.DomainSerialTarget{Port: &port},
-		})
-	}
-	if m.UserNet != nil {
-		// libvirt 9 has no user-mode NIC with port forwards, so the NIC goes
-		// on QEMU's own command line, in a PCI slot libvirt does not assign
-		// (it fills slots from 2 upwards).
-		netdev := "user,id=usernet0"
-		for _, f := range m.UserNet.Forwards {
-			netdev += fmt.Sprintf(",hostfwd=tcp:%s:%d-:%d", f.HostAddr, f.HostPort, f.GuestPort)
-		}
-		dom.QEMUCommandline = &libvirtxml.DomainQEMUCommandline{Args: []libvirtxml.DomainQEMUCommandlineArg{
-			{Value: "-netdev"}, {Value: netdev},
-			{Value: "-device"}, {Value: "virtio-net-pci,netdev=usernet0,bus=" + rootBus(m.MachineType) + ",addr=0x10"},
-		}}
 	}
 	return dom.Marshal()
 }
 
+func (m Machine) addFirmware(dom *libvirtxml.Domain) {
+	if m.EFI == nil {
+		return
+	}
+	if m.EFI.SecureBoot {
+		dom.Features.SMM = &libvirtxml.DomainFeatureSMM{State: "on"}
+	}
+	if m.EFI.Code == "" {
+		dom.OS.Firmware = "efi"
+		if m.EFI.SecureBoot {
+			dom.OS.FirmwareInfo = &libvirtxml.DomainOSFirmwareInfo{Features: []libvirtxml.DomainOSFirmwareFeature{
+				{Enabled: "yes", Name: "secure-boot"}, {Enabled: "yes", Name: "enrolled-keys"},
+			}}
+		}
+		return
+	}
+	secure := ""
+	if m.EFI.SecureBoot {
+		secure = "yes"
+	}
+	dom.OS.Loader = &libvirtxml.DomainLoader{Path: m.EFI.Code, Readonly: "yes", Type: "pflash", Secure: secure}
+	if m.EFI.Vars != "" {
+		dom.OS.NVRam = &libvirtxml.DomainNVRam{Template: m.EFI.Vars}
+	}
+}
+
+func (m Machine) addDisks(devs *libvirtxml.DomainDeviceList) error {
+	names := map[string]int{}
+	scsi := false
+	for _, d := range m.Disks {
+		disk, err := d.xml(names)
+		if err != nil {
+			return err
+		}
+		scsi = scsi || disk.Target.Bus == "scsi"
+		devs.Disks = append(devs.Disks, disk)
+	}
+	if scsi {
+		// One virtio-scsi controller serves every scsi disk and CD.
+		devs.Controllers = append(devs.Controllers, libvirtxml.DomainController{Type: "scsi", Model: "virtio-scsi"})
+	}
+	return nil
+}
+
+func (m Machine) addDisplay(devs *libvirtxml.DomainDeviceList) {
+	// A display adapter unless asked for none: the Debian fixture, for one,
+	// never brings its network up on a machine without one.
+	switch m.Video {
+	case "none":
+	case "":
+		devs.Videos = append(devs.Videos, libvirtxml.DomainVideo{Model: libvirtxml.DomainVideoModel{Type: "vga"}})
+	default:
+		devs.Videos = append(devs.Videos, libvirtxml.DomainVideo{Model: libvirtxml.DomainVideoModel{Type: m.Video}})
+	}
+	if m.VNC == nil {
+		return
+	}
+	listen := m.VNC.Listen
+	if listen == "" {
+		listen = "127.0.0.1"
+	}
+	devs.Graphics = append(devs.Graphics, libvirtxml.DomainGraphic{
+		VNC: &libvirtxml.DomainGraphicVNC{
+			Port: -1, AutoPort: "yes", Passwd: m.VNC.Password,
+			Listeners: []libvirtxml.DomainGraphicListener{{Address: &libvirtxml.DomainGraphicListenerAddress{Address: listen}}},
+		},
+	})
+}
+
+func (m Machine) addSerial(devs *libvirtxml.DomainDeviceList) {
+	port := uint(0)
+	serial := libvirtxml.DomainSerial{Target: &libvirtxml.DomainSerialTarget{Port: &port}}
+	if m.SerialLog != "" {
+		serial.Source = &libvirtxml.DomainChardevSource{File: &libvirtxml.DomainChardevSourceFile{Path: m.SerialLog, Append: "off"}}
+	} else {
+		serial.Source = &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}}
+	}
+	devs.Serials = append(devs.Serials, serial)
+	devs.Consoles = append(devs.Consoles, libvirtxml.DomainConsole{Target: &libvirtxml.DomainConsoleTarget{Type: "serial", Port: &port}})
+}
+
+func (m Machine) addNIC(dom *libvirtxml.Domain) {
+	n := m.NIC
+	if n == nil {
+		return
+	}
+	model := n.Model
+	if model == "" {
+		model = "virtio"
+	}
+	if n.User != nil {
+		// libvirt 9 has no user-mode NIC with port forwards, so the NIC goes
+		// on QEMU's own command line, in a PCI slot libvirt does not assign
+		// (it fills slots from 2 upwards).
+		netdev := "user,id=usernet0"
+		for _, f := range n.User.Forwards {
+			netdev += fmt.Sprintf(",hostfwd=tcp:%s:%d-:%d", f.HostAddr, f.HostPort, f.GuestPort)
+		}
+		device := qemuNICModel[model] + ",netdev=usernet0,bus=" + rootBus(m.MachineType) + ",addr=0x10"
+		if n.MAC != "" {
+			device += ",mac=" + n.MAC
+		}
+		dom.QEMUCommandline = &libvirtxml.DomainQEMUCommandline{Args: []libvirtxml.DomainQEMUCommandlineArg{
+			{Value: "-netdev"}, {Value: netdev}, {Value: "-device"}, {Value: device},
+		}}
+		return
+	}
+	iface := libvirtxml.DomainInterface{Model: &libvirtxml.DomainInterfaceModel{Type: model}}
+	if n.MAC != "" {
+		iface.MAC = &libvirtxml.DomainInterfaceMAC{Address: n.MAC}
+	}
+	if n.Bridge != "" {
+		iface.Source = &libvirtxml.DomainInterfaceSource{Bridge: &libvirtxml.DomainInterfaceSourceBridge{Bridge: n.Bridge}}
+	} else {
+		iface.Source = &libvirtxml.DomainInterfaceSource{Network: &libvirtxml.DomainInterfaceSourceNetwork{Network: n.Network}}
+	}
+	dom.Devices.Interfaces = append(dom.Devices.Interfaces, iface)
+}
+
+// qemuNICModel maps libvirt NIC models to QEMU device names.
+var qemuNICModel = map[string]string{"virtio": "virtio-net-pci", "e1000": "e1000", "e1000e": "e1000e", "rtl8139": "rtl8139"}
+
+// appendDevices adds the devices of extra to devs.
+func appendDevices(devs, extra *libvirtxml.DomainDeviceList) {
+	devs.Disks = append(devs.Disks, extra.Disks...)
+	devs.Controllers = append(devs.Controllers, extra.Controllers...)
+	devs.Filesystems = append(devs.Filesystems, extra.Filesystems...)
+	devs.Interfaces = append(devs.Interfaces, extra.Interfaces...)
+	devs.Inputs = append(devs.Inputs, extra.Inputs...)
+	devs.Graphics = append(devs.Graphics, extra.Graphics...)
+	devs.Videos = append(devs.Videos, extra.Videos...)
+	devs.Serials = append(devs.Serials, extra.Serials...)
+	devs.Channels = append(devs.Channels, extra.Channels...)
+	devs.Hostdevs = append(devs.Hostdevs, extra.Hostdevs...)
+	devs.RedirDevs = append(devs.RedirDevs, extra.RedirDevs...)
+	devs.Smartcards = append(devs.Smartcards, extra.Smartcards...)
+	devs.Watchdogs = append(devs.Watchdogs, extra.Watchdogs...)
+	devs.RNGs = append(devs.RNGs, extra.RNGs...)
+	devs.TPMs = append(devs.TPMs, extra.TPMs...)
+	devs.Sounds = append(devs.Sounds, extra.Sounds...)
+	devs.Memorydevs = append(devs.Memorydevs, extra.Memorydevs...)
+	devs.Shmems = append(devs.Shmems, extra.Shmems...)
+	devs.VSock = firstNonNil(extra.VSock, devs.VSock)
+	devs.MemBalloon = firstNonNil(extra.MemBalloon, devs.MemBalloon)
+	devs.Panics = append(devs.Panics, extra.Panics...)
+}
+
+func firstNonNil[T any](a, b *T) *T {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
 // rootBus is the name QEMU gives the root PCI bus of a machine type.
 func rootBus(machineType string) string {
-	if strings.HasPrefix(machineType, "q35") || strings.Contains(machineType, "-q35") {
+	if strings.Contains(machineType, "q35") {
 		return "pcie.0"
 	}
 	return "pci.0"
 }
 
 // targetPrefix is the device name prefix libvirt expects for each bus.
-var targetPrefix = map[string]string{"virtio": "vd", "scsi": "sd", "sata": "sd", "ide": "hd"}
+var targetPrefix = map[string]string{"virtio": "vd", "scsi": "sd", "sata": "sd", "ide": "hd", "fdc": "fd"}
 
 func (d Disk) xml(used map[string]int) (libvirtxml.DomainDisk, error) {
 	bus := d.Bus
-	if bus == "" {
+	switch bus {
+	case "":
 		bus = "virtio"
+	case "virtio-scsi":
+		bus = "scsi"
 	}
 	prefix, ok := targetPrefix[bus]
 	if !ok {
-		return libvirtxml.DomainDisk{}, fmt.Errorf("disk bus %q is not one of virtio, scsi, sata, ide", bus)
+		return libvirtxml.DomainDisk{}, fmt.Errorf("disk bus %q is not one of virtio, virtio-scsi, scsi, sata, ide, fdc", d.Bus)
 	}
 	device := d.Device
 	if device == "" {
@@ -154,17 +324,23 @@ func (d Disk) xml(used map[string]int) (libvirtxml.DomainDisk, error) {
 	}
 	disk := libvirtxml.DomainDisk{
 		Device: device,
-		Driver: &libvirtxml.DomainDiskDriver{Name: "qemu", Type: format},
+		Driver: &libvirtxml.DomainDiskDriver{Name: "qemu", Type: format, Cache: d.Cache},
 		Source: &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: d.Path}},
 		Target: &libvirtxml.DomainDiskTarget{Dev: dev, Bus: bus},
 	}
-	if device == "cdrom" {
-		disk.ReadOnly = &libvirtxml.DomainDiskReadOnly{}
-	} else {
+	if device == "disk" {
 		// Zeros the guest writes (an installer writing a whole disk) stay
 		// unallocated in the image.
-		disk.Driver.Discard = "unmap"
-		disk.Driver.DetectZeros = "unmap"
+		disk.Driver.Discard = d.Discard
+		if disk.Driver.Discard == "" {
+			disk.Driver.Discard = "unmap"
+		}
+		disk.Driver.DetectZeros = "on"
+		if disk.Driver.Discard == "unmap" {
+			disk.Driver.DetectZeros = "unmap"
+		}
+	} else {
+		disk.ReadOnly = &libvirtxml.DomainDiskReadOnly{}
 	}
 	if d.BootOrder > 0 {
 		disk.Boot = &libvirtxml.DomainDeviceBoot{Order: d.BootOrder}

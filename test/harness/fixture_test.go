@@ -26,7 +26,7 @@ func TestFixtureImageBootsToSSH(t *testing.T) {
 		Name: domainName(t), DomainType: "qemu", MemoryMiB: 1024, CPUs: 2,
 		Disks:     []virt.Disk{{Path: overlay, BootOrder: 1}},
 		SerialLog: filepath.Join(dir, "console.log"),
-		UserNet:   &virt.UserNet{Forwards: []virt.Forward{{HostAddr: "127.0.0.1", HostPort: port, GuestPort: 22}}},
+		NIC:       &virt.NIC{User: &virt.UserNet{Forwards: []virt.Forward{{HostAddr: "127.0.0.1", HostPort: port, GuestPort: 22}}}},
 	}
 	start := time.Now()
 	dom := startMachine(t, l, m)

@@ -71,7 +71,7 @@ func TestInstallerISOInstallsOverHTTP(t *testing.T) {
 		},
 		VNC:       &virt.VNC{Password: vncPassword},
 		SerialLog: filepath.Join(dir, "console.log"),
-		UserNet:   &virt.UserNet{Forwards: []virt.Forward{{HostAddr: "127.0.0.1", HostPort: sshPort, GuestPort: 22}}},
+		NIC:       &virt.NIC{User: &virt.UserNet{Forwards: []virt.Forward{{HostAddr: "127.0.0.1", HostPort: sshPort, GuestPort: 22}}}},
 	}
 	start := time.Now()
 	dom := startMachine(t, l, m)
