@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"log"
 	"os"
 
 	"github.com/hashicorp/packer-plugin-sdk/plugin"
@@ -18,6 +19,9 @@ import (
 )
 
 func main() {
+	// Millisecond log times: PACKER_LOG=1 then shows where a build's time
+	// goes (hack/bench-builder.sh reads them).
+	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
 	pps := plugin.NewSet()
 	// Packer prefixes each name with the plugin's, giving cloudimage-libvirt,
 	// cloudimage-checklist, cloudimage-sysprep, cloudimage-verify and

@@ -108,8 +108,17 @@ setup_once() {
   touch "$OS_DIR/.ready"
 }
 
+# require_free_port PORT VAR: fails clearly when another process (another
+# checkout's harness, say) already listens on PORT.
+require_free_port() {
+  local owner
+  owner=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n1 || true)
+  [ -z "$owner" ] || die "port $1 is taken by another process (${owner}): stop it (another checkout: its hack/openstack.sh stop) or set $2"
+}
+
 start_keystone() {
   alive "$OS_DIR/keystone.pid" && return
+  require_free_port "$KEYSTONE_PORT" CLOUDIMAGE_KEYSTONE_PORT
   setsid keystone-wsgi-public --host 127.0.0.1 --port "$KEYSTONE_PORT" -- --config-file "$OS_DIR/keystone.conf" \
     >>"$LOG_DIR/keystone-wsgi.log" 2>&1 </dev/null &
   echo $! >"$OS_DIR/keystone.pid"
@@ -121,6 +130,7 @@ start_keystone() {
 
 start_glance() {
   alive "$OS_DIR/glance.pid" && return
+  require_free_port "$GLANCE_PORT" CLOUDIMAGE_GLANCE_PORT
   setsid $PY -m glance.cmd.api --config-file "$OS_DIR/glance-api.conf" \
     >>"$LOG_DIR/glance-api-stdout.log" 2>&1 </dev/null &
   echo $! >"$OS_DIR/glance.pid"

@@ -4,9 +4,19 @@ package libvirt
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
+	"github.com/digitalocean/go-libvirt"
 	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/packer-plugin-sdk/communicator"
+	"github.com/hashicorp/packer-plugin-sdk/multistep"
+	"github.com/hashicorp/packer-plugin-sdk/multistep/commonsteps"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	"github.com/hashicorp/packer-plugin-sdk/packerbuilderdata"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/image"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // BuilderID identifies this builder's artifacts to post-processors.
@@ -20,13 +30,135 @@ type Builder struct {
 // ConfigSpec returns the HCL2 spec of the builder's configuration.
 func (b *Builder) ConfigSpec() hcldec.ObjectSpec { return b.config.FlatMapstructure().HCL2Spec() }
 
+// generatedData are the builder's ${build.X} variables.
+var generatedData = []string{"VMName", "DomainType", "DiskFormat", "DiskPath", "ConsoleLog", "HTTPIP"}
+
 // Prepare validates the configuration.
 func (b *Builder) Prepare(raws ...interface{}) ([]string, []string, error) {
 	warnings, err := b.config.Prepare(raws...)
-	return nil, warnings, err
+	if err != nil {
+		return nil, warnings, err
+	}
+	return generatedData, warnings, nil
 }
 
 // Run builds the image.
 func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook) (packersdk.Artifact, error) {
-	return nil, errNotImplemented
+	c := &b.config
+	state := new(multistep.BasicStateBag)
+	state.Put("config", c)
+	state.Put("hook", hook)
+	state.Put("ui", ui)
+
+	steps := []multistep.Step{&stepConnect{config: c}}
+	if c.DiskImageURL != "" {
+		steps = append(steps, &commonsteps.StepDownload{
+			Checksum: c.DiskImageChecksum, Description: "base image", ResultKey: "base_image_path",
+			Url: []string{c.DiskImageURL}, Extension: "img",
+		})
+	} else {
+		steps = append(steps, &commonsteps.StepDownload{
+			Checksum: c.ISOChecksum, Description: "ISO", ResultKey: "iso_path",
+			Url: c.ISOUrls, Extension: c.TargetExtension, TargetPath: c.TargetPath,
+		})
+	}
+	steps = append(steps,
+		&commonsteps.StepOutputDir{Force: c.PackerForce, Path: c.OutputDir},
+		&commonsteps.StepCreateFloppy{
+			Files: c.FloppyFiles, Directories: c.FloppyDirectories, Content: c.FloppyContent, Label: c.FloppyLabel,
+		},
+		&commonsteps.StepCreateCD{Files: c.CDFiles, Content: c.CDContent, Label: c.CDLabel},
+		&stepHTTPServer{config: c},
+		&stepStageFiles{config: c},
+		&stepCreateDisk{config: c},
+		&stepDefineDomain{config: c},
+		&stepStartDomain{config: c},
+		&stepBootCommand{config: c},
+		&stepWaitForSSH{config: c},
+		&communicator.StepConnect{
+			Config:    &c.Comm,
+			Host:      commHost(c),
+			SSHConfig: c.Comm.SSHConfigFunc(),
+			SSHPort:   commPort(c),
+			WinRMPort: commPort(c),
+		},
+		&commonsteps.StepProvision{},
+		&commonsteps.StepCleanupTempKeys{Comm: &c.Comm},
+		&stepShutdown{config: c},
+		&stepExport{config: c},
+	)
+
+	runner := commonsteps.NewRunnerWithPauseFn(steps, c.PackerConfig, ui, state)
+	runner.Run(ctx, state)
+	if err, ok := state.GetOk("error"); ok {
+		return nil, err.(error)
+	}
+	if _, ok := state.GetOk(multistep.StateCancelled); ok {
+		return nil, errors.New("build was cancelled")
+	}
+	if _, ok := state.GetOk(multistep.StateHalted); ok {
+		return nil, errors.New("build was halted")
+	}
+	return b.artifact(state), nil
+}
+
+// putData records a value of the build's generated data (`${build.X}`) as
+// soon as a step knows it, so that provisioners see it too.
+func putData(state multistep.StateBag, key string, value any) {
+	(&packerbuilderdata.GeneratedData{State: state}).Put(key, value)
+}
+
+func (b *Builder) artifact(state multistep.StateBag) *Artifact {
+	c := &b.config
+	info := state.Get("disk_info").(image.Info)
+	consoleLog, _ := state.Get("console_log").(string)
+	return &Artifact{
+		dir: c.OutputDir, disk: state.Get("disk_path").(string), consoleLog: consoleLog, info: info,
+		state: map[string]interface{}{
+			"disk_path":      state.Get("disk_path"),
+			"disk_format":    c.DiskFormat,
+			"virtual_size":   info.VirtualSize,
+			"console_log":    consoleLog,
+			"generated_data": state.Get("generated_data"),
+		},
+	}
+}
+
+// commHost is where the communicator connects: ssh_host/winrm_host when
+// set, the forwarded loopback port with user-mode networking, else the
+// guest's address as libvirt learns it.
+func commHost(c *Config) func(multistep.StateBag) (string, error) {
+	return func(state multistep.StateBag) (string, error) {
+		if h := c.Comm.Host(); h != "" {
+			return h, nil
+		}
+		if h, ok := state.GetOk("comm_host"); ok {
+			return h.(string), nil
+		}
+		addr, source, err := virt.GuestAddress(state.Get("libvirt").(*libvirt.Libvirt), state.Get("domain").(libvirt.Domain))
+		if err != nil {
+			return "", err
+		}
+		// Said when it changes: an installer and the installed system
+		// may get different addresses.
+		if prev, _ := state.GetOk("guest_address"); prev != addr {
+			state.Put("guest_address", addr)
+			state.Get("ui").(packersdk.Ui).Sayf("Guest address: %s (from the %s)", addr, source)
+		}
+		return addr, nil
+	}
+}
+
+// commPort is the communicator's port: the forwarded host port with
+// user-mode networking, the configured one otherwise.
+func commPort(c *Config) func(multistep.StateBag) (int, error) {
+	return func(state multistep.StateBag) (int, error) {
+		if p, ok := state.GetOk("comm_port"); ok {
+			return p.(int), nil
+		}
+		if p := c.Comm.Port(); p > 0 {
+			return p, nil
+		}
+		return 0, fmt.Errorf("no communicator port")
+	}
 }

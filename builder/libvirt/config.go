@@ -4,64 +4,109 @@
 package libvirt
 
 import (
-	"cmp"
-	"errors"
 	"fmt"
-	"slices"
-
+	"github.com/hashicorp/packer-plugin-sdk/bootcommand"
 	"github.com/hashicorp/packer-plugin-sdk/common"
+	"github.com/hashicorp/packer-plugin-sdk/communicator"
+	"github.com/hashicorp/packer-plugin-sdk/multistep/commonsteps"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	"github.com/hashicorp/packer-plugin-sdk/shutdowncommand"
 	"github.com/hashicorp/packer-plugin-sdk/template/config"
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
-// Config is the configuration of the cloudimage-libvirt builder.
+// Config is the configuration of the cloudimage-libvirt builder. Its parts
+// live in the config_*.go files beside this one, one per concern.
 type Config struct {
-	common.PackerConfig `mapstructure:",squash"`
+	common.PackerConfig            `mapstructure:",squash"`
+	commonsteps.HTTPConfig         `mapstructure:",squash"`
+	commonsteps.ISOConfig          `mapstructure:",squash"`
+	commonsteps.FloppyConfig       `mapstructure:",squash"`
+	commonsteps.CDConfig           `mapstructure:",squash"`
+	bootcommand.VNCConfig          `mapstructure:",squash"`
+	shutdowncommand.ShutdownConfig `mapstructure:",squash"`
+	Comm                           communicator.Config `mapstructure:",squash"`
 
-	// The libvirt connection URI: `qemu:///system` (the default),
-	// `qemu:///session`, or a remote host such as
-	// `qemu+ssh://user@host/system`, `qemu+tcp://host/system` or
-	// `qemu+tls://host/system`.
-	LibvirtURI string `mapstructure:"libvirt_uri"`
-	// The libvirt domain type: `kvm` (the default), `qemu` (software
-	// emulation, for hosts without usable KVM), or `auto` (kvm when the host
-	// can run it, qemu otherwise).
-	DomainType string `mapstructure:"domain_type"`
-	// The name of the domain and of the output disk. Defaults to
-	// `packer-<build name>`.
-	VMName string `mapstructure:"vm_name"`
+	ConnectionConfig `mapstructure:",squash"`
+	SourceConfig     `mapstructure:",squash"`
+	DiskConfig       `mapstructure:",squash"`
+	DomainConfig     `mapstructure:",squash"`
+	NetworkConfig    `mapstructure:",squash"`
+	ConsoleConfig    `mapstructure:",squash"`
+	OutputConfig     `mapstructure:",squash"`
 
 	ctx interpolate.Context
+	// shutdownTimeoutSet: the user chose shutdown_timeout (before its
+	// default applies).
+	shutdownTimeoutSet bool
+	// httpAddressSet: the user chose http_bind_address; otherwise the HTTP
+	// server listens where the guest's network mode needs it.
+	httpAddressSet bool
 }
 
-// Prepare decodes and validates the raw configuration.
+// Prepare decodes and validates the raw configuration. Every error names
+// the field it is about.
 func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 	err := config.Decode(c, &config.DecodeOpts{
 		PluginType:         "cloudimage-libvirt",
 		Interpolate:        true,
 		InterpolateContext: &c.ctx,
+		InterpolateFilter: &interpolate.RenderFilter{
+			// Rendered at boot time, when the HTTP address and port are known.
+			Exclude: []string{"boot_command", "boot_steps"},
+		},
 	}, raws...)
 	if err != nil {
 		return nil, err
 	}
 
+	var warnings []string
 	var errs *packersdk.MultiError
-	c.LibvirtURI = cmp.Or(c.LibvirtURI, virt.DefaultURI)
-	if _, err := virt.ParseURI(c.LibvirtURI); err != nil {
-		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("libvirt_uri: %w", err))
+	add := func(e ...error) { errs = packersdk.MultiErrorAppend(errs, e...) }
+
+	add(c.ConnectionConfig.prepare()...)
+	w, e := c.SourceConfig.prepare(&c.ISOConfig, &c.ctx)
+	warnings = append(warnings, w...)
+	add(e...)
+	add(c.DomainConfig.prepare(c.PackerBuildName)...)
+	add(c.DiskConfig.prepare(c.MachineType)...)
+	add(c.NetworkConfig.prepare(c.LibvirtURI)...)
+	c.httpAddressSet = c.HTTPAddress != ""
+	add(c.HTTPConfig.Prepare(&c.ctx)...)
+	add(c.FloppyConfig.Prepare(&c.ctx)...)
+	add(c.CDConfig.Prepare(&c.ctx)...)
+	add(c.VNCConfig.Prepare(&c.ctx)...)
+	add(c.ConsoleConfig.prepare(&c.VNCConfig)...)
+	c.shutdownTimeoutSet = c.ShutdownTimeout > 0
+	add(c.ShutdownConfig.Prepare(&c.ctx)...)
+	add(c.OutputConfig.prepare(c.PackerBuildName, c.DiskFormat, c.PackerForce)...)
+	add(c.Comm.Prepare(&c.ctx)...)
+	add(c.checkCombinations()...)
+	if virt.IsLocal(c.LibvirtURI) {
+		add(c.checkLocalFiles()...)
+		add(c.checkBaseImageSize()...)
 	}
-	c.DomainType = cmp.Or(c.DomainType, "kvm")
-	if !slices.Contains(virt.DomainTypes, c.DomainType) {
-		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("domain_type %q is not one of %v", c.DomainType, virt.DomainTypes))
-	}
-	c.VMName = cmp.Or(c.VMName, "packer-"+c.PackerBuildName)
+
 	if errs != nil && len(errs.Errors) > 0 {
-		return nil, errs
+		return warnings, errs
 	}
-	return nil, nil
+	packersdk.LogSecretFilter.Set(c.VNCPassword, c.Comm.SSHPassword, c.Comm.WinRMPassword)
+	return warnings, nil
 }
 
-var errNotImplemented = errors.New("the cloudimage-libvirt builder cannot build yet: this release has its configuration only")
+// checkCombinations checks settings that span the smaller configs.
+func (c *Config) checkCombinations() []error {
+	var errs []error
+	if c.UseBackingFile && c.DiskFormat != "qcow2" {
+		errs = append(errs, fmt.Errorf("use_backing_file: needs disk_format = \"qcow2\", not %q", c.DiskFormat))
+	}
+	if c.ShutdownTimeout < 0 {
+		errs = append(errs, fmt.Errorf("shutdown_timeout %s: must not be negative", c.ShutdownTimeout))
+	}
+	if c.BootKeyInterval < 0 {
+		errs = append(errs, fmt.Errorf("boot_key_interval %s: must not be negative", c.BootKeyInterval))
+	}
+	return errs
+}

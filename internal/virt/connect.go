@@ -4,6 +4,7 @@ package virt
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -29,17 +30,52 @@ func ParseURI(uri string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%q is not a URI: %w", uri, err)
 	}
-	driver, transport, _ := strings.Cut(u.Scheme, "+")
+	driver, transport, plus := strings.Cut(u.Scheme, "+")
 	if driver != "qemu" {
 		return nil, fmt.Errorf("%q: the driver must be qemu, as in qemu:///system or qemu+ssh://user@host/system", uri)
 	}
-	if !slices.Contains(transports, transport) {
+	if !slices.Contains(transports, transport) || (plus && transport == "") {
 		return nil, fmt.Errorf("%q: transport %q is not one of unix, tcp, tls, ssh, libssh, libssh2", uri, transport)
 	}
 	if u.Path != "/system" && u.Path != "/session" {
 		return nil, fmt.Errorf("%q: the path must be /system or /session", uri)
 	}
+	local := transport == "" || transport == "unix"
+	if local && u.Host != "" && transport == "unix" {
+		return nil, fmt.Errorf("%q: the unix transport takes no host; use qemu+ssh://%s/... for a remote host", uri, u.Host)
+	}
+	if !local && u.Hostname() == "" {
+		return nil, fmt.Errorf("%q: transport %s needs a host, as in qemu+%s://host%s", uri, transport, transport, u.Path)
+	}
+	if transport == "ssh" {
+		for _, opt := range []string{"known_hosts_verify", "sshauth"} {
+			if u.Query().Has(opt) {
+				return nil, fmt.Errorf("%q: option %s needs the libssh transport (qemu+libssh://)", uri, opt)
+			}
+		}
+	}
 	return u, nil
+}
+
+// dialURI is the URI handed to go-libvirt. Its ssh transport takes no
+// known_hosts option; its libssh transport is the same Go SSH client and
+// does, so qemu+ssh:// with known_hosts= is dialled as qemu+libssh://,
+// where no_verify=1 is spelt known_hosts_verify=ignore.
+func dialURI(u *url.URL) *url.URL {
+	q := u.Query()
+	if u.Scheme != "qemu+ssh" || !q.Has("known_hosts") {
+		return u
+	}
+	d := *u
+	d.Scheme = "qemu+libssh"
+	if nv := q.Get("no_verify"); nv != "" {
+		q.Del("no_verify")
+		if nv != "0" {
+			q.Set("known_hosts_verify", "ignore")
+		}
+	}
+	d.RawQuery = q.Encode()
+	return &d
 }
 
 // Connect opens a libvirt connection for uri.
@@ -48,7 +84,7 @@ func Connect(uri string) (*libvirt.Libvirt, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := libvirt.ConnectToURI(u)
+	l, err := libvirt.ConnectToURI(dialURI(u))
 	if err != nil {
 		return nil, fmt.Errorf("connecting to libvirt at %s: %w", uri, err)
 	}
@@ -64,4 +100,40 @@ func IsLocal(uri string) bool {
 	}
 	_, transport, _ := strings.Cut(u.Scheme, "+")
 	return u.Host == "" && (transport == "" || transport == "unix")
+}
+
+// Host returns the libvirt host's name or address from uri ("" for a
+// local URI).
+func Host(uri string) string {
+	u, err := ParseURI(uri)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
+// OnThisMachine reports whether uri's daemon runs on this machine: a local
+// URI, or a remote transport aimed at loopback. Guests of such a daemon
+// reach this machine's loopback through user-mode networking's 10.0.2.2.
+func OnThisMachine(uri string) bool {
+	if IsLocal(uri) {
+		return true
+	}
+	h := Host(uri)
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// LocalAddressToward returns this machine's address on the route to host:
+// where a guest on that host can reach a server of ours. It sends nothing.
+func LocalAddressToward(host string) (string, error) {
+	c, err := net.Dial("udp", net.JoinHostPort(host, "9"))
+	if err != nil {
+		return "", fmt.Errorf("no route to the libvirt host %s: %w", host, err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).IP.String(), nil
 }

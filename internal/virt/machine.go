@@ -2,6 +2,7 @@ package virt
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -209,7 +210,17 @@ func (m Machine) addSerial(devs *libvirtxml.DomainDeviceList) {
 		serial.Source = &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}}
 	}
 	devs.Serials = append(devs.Serials, serial)
-	devs.Consoles = append(devs.Consoles, libvirtxml.DomainConsole{Target: &libvirtxml.DomainConsoleTarget{Type: "serial", Port: &port}})
+	// The console is serial 0 again, as libvirt's schema wants it spelt:
+	// with the serial's source.
+	devs.Consoles = append(devs.Consoles, libvirtxml.DomainConsole{
+		Source: serial.Source, Target: &libvirtxml.DomainConsoleTarget{Type: "serial", Port: &port},
+	})
+	// The QEMU guest agent's channel: with an agent in the guest, libvirt
+	// learns the guest's addresses from it (network_mode = "bridge").
+	devs.Channels = append(devs.Channels, libvirtxml.DomainChannel{
+		Source: &libvirtxml.DomainChardevSource{UNIX: &libvirtxml.DomainChardevSourceUNIX{Mode: "bind"}},
+		Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: "org.qemu.guest_agent.0"}},
+	})
 }
 
 func (m Machine) addNIC(dom *libvirtxml.Domain) {
@@ -253,29 +264,60 @@ func (m Machine) addNIC(dom *libvirtxml.Domain) {
 // qemuNICModel maps libvirt NIC models to QEMU device names.
 var qemuNICModel = map[string]string{"virtio": "virtio-net-pci", "e1000": "e1000", "e1000e": "e1000e", "rtl8139": "rtl8139"}
 
-// appendDevices adds the devices of extra to devs.
+// appendDevices adds the devices of extra to devs. A <video> among them
+// replaces the default adapter rather than adding a second, primary one;
+// the single-valued devices of extra (memballoon, nvram...) win.
 func appendDevices(devs, extra *libvirtxml.DomainDeviceList) {
+	if extra.Emulator != "" {
+		devs.Emulator = extra.Emulator
+	}
+	if len(extra.Videos) > 0 {
+		devs.Videos = nil
+	}
+	// An extra channel of the same name (the guest agent's) replaces ours.
+	devs.Channels = slices.DeleteFunc(devs.Channels, func(c libvirtxml.DomainChannel) bool {
+		return slices.ContainsFunc(extra.Channels, func(e libvirtxml.DomainChannel) bool {
+			return channelName(e) != "" && channelName(e) == channelName(c)
+		})
+	})
 	devs.Disks = append(devs.Disks, extra.Disks...)
 	devs.Controllers = append(devs.Controllers, extra.Controllers...)
+	devs.Leases = append(devs.Leases, extra.Leases...)
 	devs.Filesystems = append(devs.Filesystems, extra.Filesystems...)
 	devs.Interfaces = append(devs.Interfaces, extra.Interfaces...)
-	devs.Inputs = append(devs.Inputs, extra.Inputs...)
-	devs.Graphics = append(devs.Graphics, extra.Graphics...)
-	devs.Videos = append(devs.Videos, extra.Videos...)
+	devs.Smartcards = append(devs.Smartcards, extra.Smartcards...)
 	devs.Serials = append(devs.Serials, extra.Serials...)
+	devs.Parallels = append(devs.Parallels, extra.Parallels...)
+	devs.Consoles = append(devs.Consoles, extra.Consoles...)
 	devs.Channels = append(devs.Channels, extra.Channels...)
+	devs.Inputs = append(devs.Inputs, extra.Inputs...)
+	devs.TPMs = append(devs.TPMs, extra.TPMs...)
+	devs.Graphics = append(devs.Graphics, extra.Graphics...)
+	devs.Sounds = append(devs.Sounds, extra.Sounds...)
+	devs.Audios = append(devs.Audios, extra.Audios...)
+	devs.Videos = append(devs.Videos, extra.Videos...)
 	devs.Hostdevs = append(devs.Hostdevs, extra.Hostdevs...)
 	devs.RedirDevs = append(devs.RedirDevs, extra.RedirDevs...)
-	devs.Smartcards = append(devs.Smartcards, extra.Smartcards...)
+	devs.RedirFilters = append(devs.RedirFilters, extra.RedirFilters...)
+	devs.Hubs = append(devs.Hubs, extra.Hubs...)
 	devs.Watchdogs = append(devs.Watchdogs, extra.Watchdogs...)
-	devs.RNGs = append(devs.RNGs, extra.RNGs...)
-	devs.TPMs = append(devs.TPMs, extra.TPMs...)
-	devs.Sounds = append(devs.Sounds, extra.Sounds...)
-	devs.Memorydevs = append(devs.Memorydevs, extra.Memorydevs...)
-	devs.Shmems = append(devs.Shmems, extra.Shmems...)
-	devs.VSock = firstNonNil(extra.VSock, devs.VSock)
 	devs.MemBalloon = firstNonNil(extra.MemBalloon, devs.MemBalloon)
+	devs.RNGs = append(devs.RNGs, extra.RNGs...)
+	devs.NVRAM = firstNonNil(extra.NVRAM, devs.NVRAM)
 	devs.Panics = append(devs.Panics, extra.Panics...)
+	devs.Shmems = append(devs.Shmems, extra.Shmems...)
+	devs.Memorydevs = append(devs.Memorydevs, extra.Memorydevs...)
+	devs.IOMMU = firstNonNil(extra.IOMMU, devs.IOMMU)
+	devs.VSock = firstNonNil(extra.VSock, devs.VSock)
+	devs.Crypto = append(devs.Crypto, extra.Crypto...)
+	devs.PStore = firstNonNil(extra.PStore, devs.PStore)
+}
+
+func channelName(c libvirtxml.DomainChannel) string {
+	if c.Target == nil || c.Target.VirtIO == nil {
+		return ""
+	}
+	return c.Target.VirtIO.Name
 }
 
 func firstNonNil[T any](a, b *T) *T {

@@ -1,6 +1,7 @@
 package virt
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -43,12 +44,12 @@ func CreateVolume(l *libvirt.Libvirt, pool libvirt.StoragePool, name, format str
 // not an error, as cleanup paths call this whatever the build reached.
 func DeleteVolume(l *libvirt.Libvirt, pool libvirt.StoragePool, name string) error {
 	vol, err := l.StorageVolLookupByName(pool, name)
-	if libvirt.IsNotFound(err) {
+	if isNoVolume(err) {
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("looking up volume %s: %w", name, err)
 	}
-	if err := l.StorageVolDelete(vol, 0); err != nil && !libvirt.IsNotFound(err) {
+	if err := l.StorageVolDelete(vol, 0); err != nil && !isNoVolume(err) {
 		return fmt.Errorf("deleting volume %s: %w", name, err)
 	}
 	return nil
@@ -68,4 +69,11 @@ func Download(l *libvirt.Libvirt, vol libvirt.StorageVol, w io.Writer) error {
 		return fmt.Errorf("downloading volume %s: %w", vol.Name, err)
 	}
 	return nil
+}
+
+// isNoVolume detects libvirt's VIR_ERR_NO_STORAGE_VOL (go-libvirt's
+// IsNotFound knows domains only).
+func isNoVolume(err error) bool {
+	var e libvirt.Error
+	return errors.As(err, &e) && e.Code == uint32(libvirt.ErrNoStorageVol)
 }

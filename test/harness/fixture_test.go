@@ -16,34 +16,34 @@ import (
 func TestFixtureImageBootsToSSH(t *testing.T) {
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_IMAGE", "CLOUDIMAGE_FIXTURE_PASSWORD")
 	image, password := env[0], env[1]
-	l := connect(t)
-	dir := vmDir(t)
+	l := testenv.Connect(t)
+	dir := testenv.VMDir(t)
 	overlay := filepath.Join(dir, "disk.qcow2")
-	run(t, "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image, overlay)
+	testenv.Run(t, "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image, overlay)
 
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	m := virt.Machine{
-		Name: domainName(t), DomainType: "qemu", MemoryMiB: 1024, CPUs: 2,
+		Name: testenv.DomainName(t), DomainType: "qemu", MemoryMiB: 1024, CPUs: 2,
 		Disks:     []virt.Disk{{Path: overlay, BootOrder: 1}},
 		SerialLog: filepath.Join(dir, "console.log"),
 		NIC:       &virt.NIC{User: &virt.UserNet{Forwards: []virt.Forward{{HostAddr: "127.0.0.1", HostPort: port, GuestPort: 22}}}},
 	}
 	start := time.Now()
-	dom := startMachine(t, l, m)
-	c := waitForSSH(t, l, dom, port, password, m.SerialLog, 5*time.Minute)
+	dom := testenv.StartMachine(t, l, m)
+	c := testenv.WaitForSSH(t, l, dom, port, password, m.SerialLog, 5*time.Minute)
 	defer c.Close()
 	t.Logf("SSH login %s after start", time.Since(start).Round(time.Second))
 
-	if got := sshRun(t, c, "cat /etc/debian_version"); !strings.HasPrefix(got, "12.") {
+	if got := testenv.SSHRun(t, c, "cat /etc/debian_version"); !strings.HasPrefix(got, "12.") {
 		t.Errorf("debian_version = %q, want 12.x", got)
 	}
-	if got := sshRun(t, c, "findmnt -n -o SOURCE,FSTYPE /"); got != "/dev/vda1 ext4" {
+	if got := testenv.SSHRun(t, c, "findmnt -n -o SOURCE,FSTYPE /"); got != "/dev/vda1 ext4" {
 		t.Errorf("root is %q, want /dev/vda1 ext4 (a plain partition, no LVM)", got)
 	}
-	if got := sshRun(t, c, "tail -n +2 /proc/swaps | wc -l"); got != "0" {
+	if got := testenv.SSHRun(t, c, "tail -n +2 /proc/swaps | wc -l"); got != "0" {
 		t.Errorf("%s swap areas are active, want none", got)
 	}
-	if got := sshRun(t, c, "ip -4 -o addr show scope global | awk '{print $4}'"); !strings.HasPrefix(got, "10.0.2.") {
+	if got := testenv.SSHRun(t, c, "ip -4 -o addr show scope global | awk '{print $4}'"); !strings.HasPrefix(got, "10.0.2.") {
 		t.Errorf("guest address %q, want a DHCP lease from user networking (10.0.2.x)", got)
 	}
 }

@@ -45,7 +45,7 @@ func TestGlanceUploadAndReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	img, err := images.Create(ctx, client, images.CreateOpts{
-		Name: "cloudimage-harness-" + randomHex(t, 3), DiskFormat: "raw", ContainerFormat: "bare",
+		Name: "cloudimage-harness-" + testenv.RandomHex(t, 3), DiskFormat: "raw", ContainerFormat: "bare",
 		Tags: []string{"cloudimage-test"},
 	}).Extract()
 	if err != nil {

@@ -28,14 +28,14 @@ import (
 func TestInstallerISOInstallsOverHTTP(t *testing.T) {
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_ISO", "CLOUDIMAGE_FIXTURE_RAWGZ")
 	iso, rawgz := env[0], env[1]
-	l := connect(t)
-	dir := vmDir(t)
+	l := testenv.Connect(t)
+	dir := testenv.VMDir(t)
 	disk := filepath.Join(dir, "disk.qcow2")
-	run(t, "qemu-img", "create", "-q", "-f", "qcow2", disk, "2G")
+	testenv.Run(t, "qemu-img", "create", "-q", "-f", "qcow2", disk, "2G")
 
 	// The ks file and the image, served on loopback; slirp shows the host's
 	// loopback to the guest as 10.0.2.2.
-	password := "pw-" + randomHex(t, 6)
+	password := "pw-" + testenv.RandomHex(t, 6)
 	var mu sync.Mutex
 	var served []string
 	mux := http.NewServeMux()
@@ -59,10 +59,10 @@ func TestInstallerISOInstallsOverHTTP(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	httpPort := ln.Addr().(*net.TCPAddr).Port
 
-	sshPort := freePort(t)
-	vncPassword := randomHex(t, 4) // VNC passwords are at most 8 characters
+	sshPort := testenv.FreePort(t)
+	vncPassword := testenv.RandomHex(t, 4) // VNC passwords are at most 8 characters
 	m := virt.Machine{
-		Name: domainName(t), DomainType: "qemu", MemoryMiB: 1024, CPUs: 2,
+		Name: testenv.DomainName(t), DomainType: "qemu", MemoryMiB: 1024, CPUs: 2,
 		Disks: []virt.Disk{
 			// The empty disk first: the BIOS passes over it to the CD, and
 			// boots the installed system from it after the installer's reboot.
@@ -74,13 +74,13 @@ func TestInstallerISOInstallsOverHTTP(t *testing.T) {
 		NIC:       &virt.NIC{User: &virt.UserNet{Forwards: []virt.Forward{{HostAddr: "127.0.0.1", HostPort: sshPort, GuestPort: 22}}}},
 	}
 	start := time.Now()
-	dom := startMachine(t, l, m)
+	dom := testenv.StartMachine(t, l, m)
 
 	// isolinux echoes its prompt to the serial console too.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := waitForFile(ctx, m.SerialLog, []byte("boot:")); err != nil {
-		t.Fatalf("no isolinux prompt: %v\n%s", err, tail(m.SerialLog))
+	if err := testenv.WaitForFile(ctx, m.SerialLog, []byte("boot:")); err != nil {
+		t.Fatalf("no isolinux prompt: %v\n%s", err, testenv.Tail(m.SerialLog))
 	}
 	t.Logf("boot: prompt after %s", time.Since(start).Round(time.Second))
 
@@ -109,7 +109,7 @@ func TestInstallerISOInstallsOverHTTP(t *testing.T) {
 	}
 	client.Close()
 
-	c := waitForSSH(t, l, dom, sshPort, password, m.SerialLog, 10*time.Minute)
+	c := testenv.WaitForSSH(t, l, dom, sshPort, password, m.SerialLog, 10*time.Minute)
 	defer c.Close()
 	t.Logf("SSH login into the installed system %s after start", time.Since(start).Round(time.Second))
 
@@ -125,7 +125,7 @@ func TestInstallerISOInstallsOverHTTP(t *testing.T) {
 	if got != "GET /ks.cfg, GET /debian12.raw.gz" {
 		t.Errorf("HTTP requests = %q, want the ks file then the image", got)
 	}
-	if got := sshRun(t, c, "findmnt -n -o SOURCE /"); got != "/dev/vda1" {
+	if got := testenv.SSHRun(t, c, "findmnt -n -o SOURCE /"); got != "/dev/vda1" {
 		t.Errorf("installed root is %q, want /dev/vda1", got)
 	}
 }

@@ -1,3 +1,6 @@
+// Package harness_test checks the test harness itself: libvirtd, the
+// fixtures, the installer ISO's typed boot command, Packer and Glance, all
+// real. Later tests stand on what these prove.
 package harness_test
 
 import (
@@ -6,6 +9,7 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/testenv"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
@@ -25,8 +29,8 @@ func domainNames(t *testing.T, l *libvirt.Libvirt) []string {
 // go-libvirt talks to the harness's libvirtd: a domain it defines shows in
 // the list, and is gone once removed.
 func TestLibvirtDefinesAndListsDomains(t *testing.T) {
-	l := connect(t)
-	name := domainName(t)
+	l := testenv.Connect(t)
+	name := testenv.DomainName(t)
 	if _, err := virt.Define(l, virt.Machine{Name: name, DomainType: "qemu", MemoryMiB: 64}); err != nil {
 		t.Fatal(err)
 	}

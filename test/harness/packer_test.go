@@ -2,7 +2,6 @@ package harness_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,24 +9,11 @@ import (
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/testenv"
 )
 
-func packer(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	env := testenv.Get(t, "PACKER_BIN", "PACKER_PLUGIN_PATH")
-	cmd := exec.Command(env[0], args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1", "PACKER_PLUGIN_PATH="+env[1])
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("packer %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
 // The Packer binary the harness built lists the plugin the harness
 // installed, and `packer init` on a template whose required_plugins names
 // github.com/cloudimage/cloudimage is satisfied by it, with no network.
 func TestPackerInitFindsInstalledPlugin(t *testing.T) {
-	out := packer(t, ".", "plugins", "installed")
+	out := testenv.Packer(t, ".", "plugins", "installed")
 	if !strings.Contains(out, "github.com/cloudimage/cloudimage/packer-plugin-cloudimage_v0.1.0_x5.0_linux_amd64") {
 		t.Fatalf("packer plugins installed does not show the plugin:\n%s", out)
 	}
@@ -41,7 +27,10 @@ func TestPackerInitFindsInstalledPlugin(t *testing.T) {
   }
 }
 source "cloudimage-libvirt" "t" {
-  domain_type = "qemu"
+  domain_type  = "qemu"
+  iso_url      = "installer.iso"
+  iso_checksum = "none"
+  communicator = "none"
 }
 build {
   sources = ["source.cloudimage-libvirt.t"]
@@ -56,8 +45,8 @@ build {
 	if err := os.WriteFile(filepath.Join(dir, "t.pkr.hcl"), []byte(tmpl), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	packer(t, dir, "init", ".")
-	out = packer(t, dir, "validate", ".")
+	testenv.Packer(t, dir, "init", ".")
+	out = testenv.Packer(t, dir, "validate", ".")
 	if !strings.Contains(out, "The configuration is valid") {
 		t.Fatalf("packer validate:\n%s", out)
 	}

@@ -1,7 +1,4 @@
-// Package harness_test checks the test harness itself: libvirtd, the
-// fixtures, the installer ISO's typed boot command, Packer and Glance, all
-// real. Later tests stand on what these prove.
-package harness_test
+package testenv
 
 import (
 	"bytes"
@@ -21,14 +18,13 @@ import (
 	"github.com/digitalocean/go-libvirt"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/cloudimage/packer-plugin-cloudimage/internal/testenv"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // connect opens the harness's libvirt connection for the test.
-func connect(t *testing.T) *libvirt.Libvirt {
+func Connect(t *testing.T) *libvirt.Libvirt {
 	t.Helper()
-	uri := testenv.Get(t, "LIBVIRT_DEFAULT_URI")[0]
+	uri := Get(t, "LIBVIRT_DEFAULT_URI")[0]
 	l, err := virt.Connect(uri)
 	if err != nil {
 		t.Fatal(err)
@@ -40,11 +36,11 @@ func connect(t *testing.T) *libvirt.Libvirt {
 var unsafeChars = regexp.MustCompile(`[^a-zA-Z0-9-]+`)
 
 // domainName is a name no other test, or a parallel run, uses.
-func domainName(t *testing.T) string {
-	return "cloudimage-" + strings.ToLower(unsafeChars.ReplaceAllString(t.Name(), "-")) + "-" + randomHex(t, 3)
+func DomainName(t *testing.T) string {
+	return "cloudimage-" + strings.ToLower(unsafeChars.ReplaceAllString(t.Name(), "-")) + "-" + RandomHex(t, 3)
 }
 
-func randomHex(t *testing.T, n int) string {
+func RandomHex(t *testing.T, n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
@@ -54,7 +50,7 @@ func randomHex(t *testing.T, n int) string {
 
 // vmDir is a temporary folder QEMU can read and write: libvirt runs it as
 // another user, who cannot enter t.TempDir()'s 0700 folders.
-func vmDir(t *testing.T) string {
+func VMDir(t *testing.T) string {
 	dir, err := os.MkdirTemp("", "cloudimage-vm-")
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +62,7 @@ func vmDir(t *testing.T) string {
 	return dir
 }
 
-func run(t *testing.T, name string, args ...string) string {
+func Run(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {
@@ -76,7 +72,7 @@ func run(t *testing.T, name string, args ...string) string {
 }
 
 // freePort returns a TCP port on 127.0.0.1 that is free now.
-func freePort(t *testing.T) int {
+func FreePort(t *testing.T) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +82,7 @@ func freePort(t *testing.T) int {
 }
 
 // startMachine defines and starts m, and removes it when the test ends.
-func startMachine(t *testing.T, l *libvirt.Libvirt, m virt.Machine) libvirt.Domain {
+func StartMachine(t *testing.T, l *libvirt.Libvirt, m virt.Machine) libvirt.Domain {
 	t.Helper()
 	if m.SerialLog != "" {
 		// QEMU runs as another user and cannot create files in our folder;
@@ -113,7 +109,7 @@ func startMachine(t *testing.T, l *libvirt.Libvirt, m virt.Machine) libvirt.Doma
 // waitForSSH polls until root can log in with password on 127.0.0.1:port
 // and returns the client. It gives up early, with the serial log, when the
 // domain stops running.
-func waitForSSH(t *testing.T, l *libvirt.Libvirt, dom libvirt.Domain, port int, password, serialLog string, timeout time.Duration) *ssh.Client {
+func WaitForSSH(t *testing.T, l *libvirt.Libvirt, dom libvirt.Domain, port int, password, serialLog string, timeout time.Duration) *ssh.Client {
 	t.Helper()
 	cfg := &ssh.ClientConfig{
 		User:            "root",
@@ -133,16 +129,16 @@ func waitForSSH(t *testing.T, l *libvirt.Libvirt, dom libvirt.Domain, port int, 
 		}
 		lastErr = err
 		if state, _, err := l.DomainGetState(dom, 0); err == nil && libvirt.DomainState(state) != libvirt.DomainRunning {
-			t.Fatalf("the domain stopped (state %d) before SSH answered; serial log:\n%s", state, tail(serialLog))
+			t.Fatalf("the domain stopped (state %d) before SSH answered; serial log:\n%s", state, Tail(serialLog))
 		}
 		time.Sleep(time.Second)
 	}
-	t.Fatalf("no SSH login on %s within %s (last error: %v); serial log:\n%s", addr, timeout, lastErr, tail(serialLog))
+	t.Fatalf("no SSH login on %s within %s (last error: %v); serial log:\n%s", addr, timeout, lastErr, Tail(serialLog))
 	return nil
 }
 
 // sshRun runs cmd on the guest and returns its trimmed output.
-func sshRun(t *testing.T, c *ssh.Client, cmd string) string {
+func SSHRun(t *testing.T, c *ssh.Client, cmd string) string {
 	t.Helper()
 	s, err := c.NewSession()
 	if err != nil {
@@ -157,7 +153,7 @@ func sshRun(t *testing.T, c *ssh.Client, cmd string) string {
 }
 
 // tail returns the end of a log file, for failure messages.
-func tail(path string) string {
+func Tail(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Sprintf("(%v)", err)
@@ -169,7 +165,7 @@ func tail(path string) string {
 }
 
 // waitForFile polls path until it contains want.
-func waitForFile(ctx context.Context, path string, want []byte) error {
+func WaitForFile(ctx context.Context, path string, want []byte) error {
 	for {
 		if b, err := os.ReadFile(path); err == nil && bytes.Contains(b, want) {
 			return nil

@@ -1,0 +1,68 @@
+//go:generate go tool packer-sdc struct-markdown
+
+package libvirt
+
+import (
+	"cmp"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/hashicorp/packer-plugin-sdk/bootcommand"
+)
+
+// ConsoleConfig is the VNC console the boot command is typed on.
+type ConsoleConfig struct {
+	// The address VNC listens on. Defaults to `127.0.0.1`; set `0.0.0.0` to
+	// watch the install from another machine.
+	VNCBindAddress string `mapstructure:"vnc_bind_address"`
+	// The VNC password (at most 8 characters, as VNC allows). Defaults to a
+	// random one, which `-debug` prints; it never appears in logs.
+	VNCPassword string `mapstructure:"vnc_password"`
+	// The boot command as named steps: a list of `["keys", "description"]`
+	// pairs, typed in order, each announced in the UI by its description.
+	// An alternative to `boot_command`.
+	BootSteps [][]string `mapstructure:"boot_steps"`
+}
+
+func (c *ConsoleConfig) prepare(vnc *bootcommand.VNCConfig) []error {
+	var errs []error
+	c.VNCBindAddress = cmp.Or(c.VNCBindAddress, "127.0.0.1")
+	if net.ParseIP(c.VNCBindAddress) == nil {
+		errs = append(errs, fmt.Errorf("vnc_bind_address %q is not an IP address", c.VNCBindAddress))
+	}
+	if len(c.VNCPassword) > 8 {
+		errs = append(errs, errors.New("vnc_password: VNC passwords are at most 8 characters"))
+	}
+	if c.VNCPassword == "" {
+		c.VNCPassword = rand.Text()[:8]
+	}
+	if len(c.BootSteps) > 0 && len(vnc.BootCommand) > 0 {
+		errs = append(errs, errors.New("boot_steps: set boot_command or boot_steps, not both"))
+	}
+	for i, step := range c.BootSteps {
+		if len(step) < 1 || len(step) > 2 {
+			errs = append(errs, fmt.Errorf("boot_steps[%d]: want [\"keys\", \"description\"], got %d elements", i, len(step)))
+			continue
+		}
+		if _, err := bootcommand.GenerateExpressionSequence(step[0]); err != nil {
+			errs = append(errs, fmt.Errorf("boot_steps[%d]: %w", i, err))
+		}
+	}
+	if vnc.DisableVNC && (len(vnc.BootCommand) > 0 || len(c.BootSteps) > 0) {
+		errs = append(errs, errors.New("disable_vnc: a boot_command or boot_steps needs VNC"))
+	}
+	return errs
+}
+
+// steps returns the boot command as [keys, description] steps.
+func (c *ConsoleConfig) steps(vnc *bootcommand.VNCConfig) [][]string {
+	if len(c.BootSteps) > 0 {
+		return c.BootSteps
+	}
+	if len(vnc.BootCommand) == 0 {
+		return nil
+	}
+	return [][]string{{vnc.FlatBootCommand()}}
+}

@@ -1,0 +1,116 @@
+//go:generate go tool packer-sdc struct-markdown
+
+package libvirt
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// DiskConfig describes the disk the guest is installed on.
+type DiskConfig struct {
+	// Size of the disk: a number of MiB, or a number with a K, M, G or T
+	// suffix (`10G`). Defaults to `10G` for an ISO build and to the base
+	// image's virtual size for a `disk_image_url` build; it may not be
+	// smaller than the base image.
+	DiskSize string `mapstructure:"disk_size"`
+	// Format of the build disk and of the exported image: `qcow2` (the
+	// default) or `raw`.
+	DiskFormat string `mapstructure:"disk_format"`
+	// Bus of the disk: `virtio` (the default, virtio-blk), `virtio-scsi`,
+	// `sata` or `ide`.
+	DiskInterface string `mapstructure:"disk_interface"`
+	// QEMU cache mode of the disk: `writeback` (the default), `none`,
+	// `writethrough`, `directsync` or `unsafe` (fastest; the build disk is
+	// thrown away if the host crashes anyway).
+	DiskCache string `mapstructure:"disk_cache"`
+	// What happens to the guest's discard (TRIM) requests: `unmap` (the
+	// default: freed blocks leave the image) or `ignore`.
+	DiskDiscard string `mapstructure:"disk_discard"`
+	// Bus of the CD-ROM drives (the ISO and `cd_files`): `ide` (the default
+	// for `machine_type = "pc"`), `sata` (the default for q35) or `scsi`.
+	CDROMInterface string `mapstructure:"cdrom_interface"`
+
+	// diskBytes is DiskSize parsed; 0 = the base image's size.
+	diskBytes uint64
+}
+
+var (
+	diskFormats    = []string{"qcow2", "raw"}
+	diskInterfaces = []string{"virtio", "virtio-scsi", "sata", "ide"}
+	diskCaches     = []string{"writeback", "none", "writethrough", "directsync", "unsafe"}
+	diskDiscards   = []string{"unmap", "ignore"}
+	cdInterfaces   = []string{"ide", "sata", "scsi"}
+)
+
+func (c *DiskConfig) prepare(machineType string) []error {
+	var errs []error
+	if c.DiskSize != "" {
+		n, err := parseSize(c.DiskSize)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("disk_size: %w", err))
+		}
+		c.diskBytes = n
+	}
+	c.DiskFormat = cmp.Or(c.DiskFormat, "qcow2")
+	c.DiskInterface = cmp.Or(c.DiskInterface, "virtio")
+	c.DiskCache = cmp.Or(c.DiskCache, "writeback")
+	c.DiskDiscard = cmp.Or(c.DiskDiscard, "unmap")
+	cd := "ide"
+	if isQ35(machineType) {
+		cd = "sata" // q35 has no IDE controller
+	}
+	c.CDROMInterface = cmp.Or(c.CDROMInterface, cd)
+	errs = append(errs,
+		oneOf("disk_format", c.DiskFormat, diskFormats),
+		oneOf("disk_interface", c.DiskInterface, diskInterfaces),
+		oneOf("disk_cache", c.DiskCache, diskCaches),
+		oneOf("disk_discard", c.DiskDiscard, diskDiscards),
+		oneOf("cdrom_interface", c.CDROMInterface, cdInterfaces))
+	if isQ35(machineType) && (c.DiskInterface == "ide" || c.CDROMInterface == "ide") {
+		errs = append(errs, fmt.Errorf("disk_interface/cdrom_interface: machine_type %q has no IDE bus; use sata or virtio", machineType))
+	}
+	return compact(errs)
+}
+
+// parseSize reads a size as disk_size takes it: MiB without a suffix, else
+// K, M, G or T, optionally followed by "iB" or "B" (all binary units).
+func parseSize(s string) (uint64, error) {
+	bad := fmt.Errorf("%q is not a size: use a number of MiB or a number with K, M, G or T (10G)", s)
+	units := map[string]uint64{"": 1 << 20, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+	upper := strings.ToUpper(s)
+	num := strings.TrimRight(upper, "KMGTIB")
+	suffix := upper[len(num):]
+	if rest, ok := strings.CutSuffix(suffix, "IB"); ok && rest != "" {
+		suffix = rest
+	} else if rest, ok := strings.CutSuffix(suffix, "B"); ok && rest != "" {
+		suffix = rest
+	}
+	unit, ok := units[suffix]
+	n, err := strconv.ParseUint(num, 10, 64)
+	if !ok || err != nil || n == 0 {
+		return 0, bad
+	}
+	if n > math.MaxUint64/unit {
+		return 0, fmt.Errorf("%q is too large a size", s)
+	}
+	return n * unit, nil
+}
+
+func oneOf(field, value string, allowed []string) error {
+	if slices.Contains(allowed, value) {
+		return nil
+	}
+	return fmt.Errorf("%s %q is not one of %s", field, value, strings.Join(allowed, ", "))
+}
+
+// compact drops the nil errors of a list of checks.
+func compact(errs []error) []error {
+	return slices.DeleteFunc(errs, func(e error) bool { return e == nil })
+}
+
+func isQ35(machineType string) bool { return strings.Contains(machineType, "q35") }

@@ -1,0 +1,114 @@
+package libvirt
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net"
+	"time"
+
+	"github.com/hashicorp/packer-plugin-sdk/bootcommand"
+	"github.com/hashicorp/packer-plugin-sdk/multistep"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
+	"github.com/mitchellh/go-vnc"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
+)
+
+// bootCommandData is what a boot command's templates see.
+type bootCommandData struct {
+	HTTPIP   string
+	HTTPPort int
+	Name     string
+}
+
+// stepBootCommand waits boot_wait, then types the boot command (or each of
+// boot_steps) on the domain's VNC console.
+type stepBootCommand struct {
+	config *Config
+}
+
+func (s *stepBootCommand) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
+	c := s.config
+	steps := c.steps(&c.VNCConfig)
+	if len(steps) == 0 {
+		return multistep.ActionContinue
+	}
+	ui := state.Get("ui").(packersdk.Ui)
+	if c.BootWait > 0 {
+		ui.Say(fmt.Sprintf("Waiting %s for boot...", c.BootWait))
+		select {
+		case <-time.After(c.BootWait):
+		case <-ctx.Done():
+			return multistep.ActionHalt
+		}
+	}
+
+	port := state.Get("vnc_port").(int)
+	addr, err := vncDialAddress(c.VNCBindAddress, c.LibvirtURI)
+	if err != nil {
+		return halt(state, err)
+	}
+	conn, err := net.Dial("tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
+	if err != nil {
+		return halt(state, fmt.Errorf("connecting to VNC: %w", err))
+	}
+	defer conn.Close()
+	client, err := vnc.Client(conn, &vnc.ClientConfig{
+		Auth:      []vnc.ClientAuth{&vnc.PasswordAuth{Password: c.VNCPassword}},
+		Exclusive: false,
+	})
+	if err != nil {
+		return halt(state, fmt.Errorf("VNC handshake: %w", err))
+	}
+	defer client.Close()
+
+	httpIP, _ := state.Get("http_ip").(string)
+	c.ctx.Data = &bootCommandData{HTTPIP: httpIP, HTTPPort: state.Get("http_port").(int), Name: c.VMName}
+	driver := bootcommand.NewVNCDriver(client, c.BootKeyInterval)
+	for i, step := range steps {
+		keys, err := interpolate.Render(step[0], &c.ctx)
+		if err != nil {
+			return halt(state, fmt.Errorf("boot command step %d: %w", i+1, err))
+		}
+		if len(step) > 1 {
+			ui.Say(fmt.Sprintf("Typing boot step %d/%d: %s", i+1, len(steps), step[1]))
+		} else {
+			ui.Say("Typing the boot command...")
+		}
+		seq, err := bootcommand.GenerateExpressionSequence(keys)
+		if err != nil {
+			return halt(state, fmt.Errorf("boot command step %d: %w", i+1, err))
+		}
+		if err := seq.Do(ctx, driver); err != nil {
+			return halt(state, fmt.Errorf("typing the boot command: %w", err))
+		}
+		if pause, ok := state.GetOk("pauseFn"); ok && i+1 < len(steps) {
+			pause.(multistep.DebugPauseFn)(multistep.DebugLocationAfterRun, fmt.Sprintf("boot step %d/%d typed", i+1, len(steps)), state)
+		}
+	}
+	log.Printf("boot command typed")
+	return multistep.ActionContinue
+}
+
+func (s *stepBootCommand) Cleanup(multistep.StateBag) {}
+
+// vncDialAddress is where to reach a VNC server that listens on bind, on
+// the libvirt host of uri.
+func vncDialAddress(bind, uri string) (string, error) {
+	ip := net.ParseIP(bind)
+	if virt.OnThisMachine(uri) {
+		if ip == nil || ip.IsUnspecified() {
+			return "127.0.0.1", nil
+		}
+		return bind, nil
+	}
+	switch {
+	case ip != nil && ip.IsLoopback():
+		return "", fmt.Errorf("vnc_bind_address %s: VNC on the remote libvirt host's loopback is out of reach for the boot command; set vnc_bind_address = \"0.0.0.0\" (or an address of that host)", bind)
+	case ip == nil || ip.IsUnspecified():
+		return virt.Host(uri), nil
+	}
+	return bind, nil
+}

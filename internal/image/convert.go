@@ -1,0 +1,72 @@
+package image
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// ConvertOptions are the choices of Convert.
+type ConvertOptions struct {
+	Format   string // output format: qcow2, raw, vmdk, vhdx, vdi
+	Compress bool   // qcow2 compression
+	// Progress, when set, is called with the percentage done as qemu-img
+	// reports it.
+	Progress func(percent float64)
+}
+
+// Convert writes src to dst in another format with `qemu-img convert`,
+// which also drops zeroed and unused clusters and flattens backing files.
+func Convert(ctx context.Context, src, dst string, o ConvertOptions) error {
+	args := []string{"convert", "-p", "-O", o.Format}
+	if o.Compress {
+		args = append(args, "-c")
+	}
+	args = append(args, src, dst)
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "qemu-img", args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("qemu-img %s: %w", strings.Join(args, " "), err)
+	}
+	readProgress(out, o.Progress)
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("qemu-img %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+// readProgress reads qemu-img -p's "    (12.34/100%)" lines, which end in
+// carriage returns.
+func readProgress(r io.Reader, report func(float64)) {
+	sc := bufio.NewScanner(r)
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
+			return i + 1, data[:i], nil
+		}
+		if atEOF && len(data) > 0 {
+			return len(data), data, nil
+		}
+		return 0, nil, nil
+	})
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		pct, ok := strings.CutPrefix(line, "(")
+		if !ok || report == nil {
+			continue
+		}
+		pct, _, _ = strings.Cut(pct, "/")
+		if f, err := strconv.ParseFloat(pct, 64); err == nil {
+			report(f)
+		}
+	}
+}

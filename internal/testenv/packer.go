@@ -1,0 +1,31 @@
+package testenv
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// PackerCommand returns the harness's Packer binary running args in dir,
+// with the harness's plugin folder and no checkpoint calls.
+func PackerCommand(ctx context.Context, t *testing.T, dir string, args ...string) *exec.Cmd {
+	t.Helper()
+	env := Get(t, "PACKER_BIN", "PACKER_PLUGIN_PATH")
+	cmd := exec.CommandContext(ctx, env[0], args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1", "PACKER_PLUGIN_PATH="+env[1])
+	return cmd
+}
+
+// Packer runs the harness's Packer binary and returns its output; the test
+// fails if Packer does.
+func Packer(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, err := PackerCommand(context.Background(), t, dir, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("packer %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}

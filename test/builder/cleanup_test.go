@@ -1,0 +1,153 @@
+package builder_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/testenv"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
+)
+
+// A build interrupted (Ctrl-C) at any step, or failing, leaves no domain,
+// volume, temporary file or output directory behind; with
+// -on-error=abort a failed build leaves its domain and disk for a look.
+func TestCleanupAfterInterruptAndFailure(t *testing.T) {
+	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_ISO", "CLOUDIMAGE_FIXTURE_RAWGZ")
+	dir := testenv.VMDir(t)
+	httpDir := installerHTTP(t, dir, "rootpw right", "reboot")
+
+	template := func(name, extra string) string {
+		tmpl := fmt.Sprintf(`
+source "cloudimage-libvirt" "c" {
+  iso_url          = %q
+  iso_checksum     = "none"
+  domain_type      = "qemu"
+  network_mode     = "user"
+  vm_name          = %q
+  http_directory   = %q
+  boot_wait        = "2s"
+  boot_command     = ["install ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg<enter>"]
+  cd_content       = { "meta-data" = "instance-id: %s\n" }
+  cd_label         = "cidata"
+  ssh_username     = "root"
+  ssh_password     = "wrong"
+  output_directory = %q
+  %s
+}
+build { sources = ["source.cloudimage-libvirt.c"] }
+`, env[0], name, httpDir, name, filepath.Join(dir, "out-"+name), extra)
+		path := filepath.Join(dir, name+".pkr.hcl")
+		must(t, os.WriteFile(path, []byte(tmpl), 0o644))
+		return path
+	}
+
+	// Ctrl-C as each of these lines appears.
+	for i, at := range []string{"Starting HTTP server", "Creating disk", "Defining domain", "Starting the domain", "Typing the boot command", "Waiting for the guest's SSH server"} {
+		t.Run(fmt.Sprintf("interrupt-%d", i), func(t *testing.T) {
+			name := fmt.Sprintf("%s-i%d", testenv.DomainName(t)[:20], i)
+			tmp := filepath.Join(dir, "tmp-"+name)
+			must(t, os.MkdirAll(tmp, 0o755))
+			out, err := runPacker(t, dir, tmp, template(name, ""), at)
+			if err == nil {
+				t.Fatalf("the interrupted build succeeded:\n%s", out)
+			}
+			if !strings.Contains(out, at) {
+				t.Fatalf("the build never reached %q:\n%s", at, out)
+			}
+			assertNoLeftovers(t, name)
+			assertEmptyDir(t, tmp)
+			if _, err := os.Stat(filepath.Join(dir, "out-"+name)); !os.IsNotExist(err) {
+				t.Errorf("output directory left behind (%v)", err)
+			}
+		})
+	}
+
+	// A failed build: SSH never accepts the wrong password.
+	t.Run("failure", func(t *testing.T) {
+		name := testenv.DomainName(t)[:20] + "-fail"
+		tmp := filepath.Join(dir, "tmp-"+name)
+		must(t, os.MkdirAll(tmp, 0o755))
+		out, err := runPacker(t, dir, tmp, template(name, `ssh_timeout = "1s"`), "")
+		if err == nil || !strings.Contains(out, "Timeout waiting for SSH") {
+			t.Fatalf("want an SSH timeout, got %v:\n%s", err, out)
+		}
+		assertNoLeftovers(t, name)
+		assertEmptyDir(t, tmp)
+	})
+
+	// -on-error=abort keeps the domain and the disk volume.
+	t.Run("abort", func(t *testing.T) {
+		name := testenv.DomainName(t)[:20] + "-abort"
+		tmp := filepath.Join(dir, "tmp-"+name)
+		must(t, os.MkdirAll(tmp, 0o755))
+		out, err := runPacker(t, dir, tmp, template(name, `ssh_timeout = "1s"`), "", "-on-error=abort")
+		if err == nil {
+			t.Fatalf("the build succeeded:\n%s", out)
+		}
+		l := testenv.Connect(t)
+		t.Cleanup(func() {
+			virt.Remove(l, name)
+			pool, _ := l.StoragePoolLookupByName("default")
+			virt.DeleteVolume(l, pool, name+".qcow2")
+		})
+		if _, err := l.DomainLookupByName(name); err != nil {
+			t.Errorf("-on-error=abort: the domain is gone: %v", err)
+		}
+		pool, err := l.StoragePoolLookupByName("default")
+		must(t, err)
+		if _, err := l.StorageVolLookupByName(pool, name+".qcow2"); err != nil {
+			t.Errorf("-on-error=abort: the disk volume is gone: %v", err)
+		}
+	})
+}
+
+// runPacker runs `packer build` with TMPDIR=tmp; when interruptAt is set it
+// sends SIGINT (Ctrl-C) as that text appears in the output.
+func runPacker(t *testing.T, dir, tmp, tmpl, interruptAt string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	cmd := testenv.PackerCommand(ctx, t, dir, append(append([]string{"build", "-machine-readable"}, args...), tmpl)...)
+	cmd.Env = append(cmd.Env, "TMPDIR="+tmp, "PACKER_CACHE_DIR="+filepath.Join(dir, "packer_cache"))
+	// Its own process group, which gets the SIGINT as a terminal's Ctrl-C
+	// would: Packer's outer (panicwrap) process ignores one sent to it alone.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	must(t, cmd.Start())
+	var out strings.Builder
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(pr)
+		sent := false
+		for sc.Scan() {
+			out.WriteString(sc.Text() + "\n")
+			if interruptAt != "" && !sent && strings.Contains(sc.Text(), interruptAt) {
+				syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+				sent = true
+			}
+		}
+	}()
+	err := cmd.Wait()
+	pw.Close()
+	<-done
+	return out.String(), err
+}
+
+func assertEmptyDir(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	must(t, err)
+	for _, e := range entries {
+		t.Errorf("temporary file left behind: %s", filepath.Join(dir, e.Name()))
+	}
+}

@@ -1,0 +1,65 @@
+package builder_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/image"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/testenv"
+)
+
+// A remote-style URI (qemu+tcp:// to libvirtd on loopback): the builder
+// cannot use this machine's files in place, so it uploads the ISO, the CD
+// and the floppy into the storage pool, downloads the finished disk, and
+// deletes every volume it made.
+func TestBuildOverTCP(t *testing.T) {
+	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_ISO", "CLOUDIMAGE_FIXTURE_RAWGZ", "CLOUDIMAGE_LIBVIRT_TCP_URI")
+	dir := testenv.VMDir(t)
+	httpDir := installerHTTP(t, dir, "poweroff")
+	name := testenv.DomainName(t)
+	tmpl := fmt.Sprintf(`
+source "cloudimage-libvirt" "tcp" {
+  libvirt_uri      = %q
+  iso_url          = %q
+  iso_checksum     = "none"
+  domain_type      = "qemu"
+  network_mode     = "user"
+  vm_name          = %q
+  cpus             = 2
+  disk_size        = "2G"
+  http_directory   = %q
+  cd_content       = { "meta-data" = "instance-id: %s\n" }
+  cd_label         = "cidata"
+  floppy_content   = { "hello.txt" = "hello" }
+  boot_wait        = "2s"
+  boot_command     = ["install ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg<enter>"]
+  communicator     = "none"
+  output_directory = %q
+}
+build { sources = ["source.cloudimage-libvirt.tcp"] }
+`, env[2], env[0], name, httpDir, name, filepath.Join(dir, "out"))
+	must(t, os.WriteFile(filepath.Join(dir, "tcp.pkr.hcl"), []byte(tmpl), 0o644))
+
+	start := time.Now()
+	out := build(t, dir, "tcp.pkr.hcl")
+	t.Logf("packer build took %s", time.Since(start).Round(time.Second))
+	assertOutput(t, out,
+		"Uploading installer.iso to volume "+name+"-iso.iso",
+		"to volume "+name+"-cd.iso",
+		"to volume "+name+"-floppy",
+		"Downloading volume "+name+".qcow2",
+		"The guest has shut down",
+	)
+	info, err := image.Inspect(t.Context(), filepath.Join(dir, "out", name+".qcow2"))
+	must(t, err)
+	if info.Format != "qcow2" || info.VirtualSize != 2<<30 {
+		t.Errorf("exported disk: %+v, want qcow2 of 2 GiB", info)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", name+".qcow2.download")); !os.IsNotExist(err) {
+		t.Errorf("the downloaded copy is left behind (%v)", err)
+	}
+	assertNoLeftovers(t, name)
+}
