@@ -17,7 +17,10 @@ export CHECKPOINT_DISABLE=1
 
 work=$(mktemp -d /tmp/cloudimage-bench.XXXX)
 chmod 755 "$work"
-trap 'rm -rf "$work"' EXIT
+packer_pid=
+# On failure the folder stays, with Packer's logs, for a look.
+trap 'rc=$?; [ -z "$packer_pid" ] || kill "$packer_pid" 2>/dev/null || true
+  if [ $rc -eq 0 ]; then rm -rf "$work"; else echo "kept $work" >&2; fi' EXIT
 mkdir "$work/http"
 ln -s "$CLOUDIMAGE_FIXTURE_RAWGZ" "$work/http/debian12.raw.gz"
 printf 'image debian12.raw.gz\nrootpw bench-pw\nreboot\n' >"$work/http/ks.cfg"
@@ -52,7 +55,7 @@ packer_pid=$!
 port=
 until [ -n "$port" ]; do
   kill -0 "$packer_pid" 2>/dev/null || die "packer exited early; see $work/ui.log"
-  port=$(grep -o 'Forwarding 127.0.0.1:[0-9]*' "$work/ui.log" | head -n1 | cut -d: -f2)
+  port=$(grep -o 'Forwarding 127.0.0.1:[0-9]*' "$work/ui.log" | head -n1 | cut -d: -f2 || true)
   sleep 0.1
 done
 t_ssh_ready=
@@ -66,8 +69,12 @@ done
 wait "$packer_pid" || { tail -n 30 "$work/ui.log"; die "the build failed"; }
 
 # Plugin log lines carry their own microsecond times.
-at() { grep -m1 "$1" "$work/packer.log" | grep -oE '[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9:]{8}\.[0-9]{6}' | tail -n1 |
-  { read -r d t; date -d "${d//\//-} $t" +%s.%N; }; }
+at() {
+  local line
+  line=$(grep -m1 "$1" "$work/packer.log") || die "no line '$1' in $work/packer.log"
+  grep -oE '[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9:]{8}\.[0-9]{6}' <<<"$line" | tail -n1 |
+    { read -r d t; date -d "${d//\//-} $t" +%s.%N; }
+}
 t_first_key=$(at "Sending char")
 t_connected=$(at "Running the provision hook")
 t_shutdown=$(at "shutdown requested")
