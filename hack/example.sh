@@ -17,6 +17,6 @@ set +e
 rc=${PIPESTATUS[0]}
 set -e
 if [ "$rc" -ne 0 ] && grep -q "cannot run yet" "$LOG_DIR/example-build.log"; then
-  die "the example stops where the implementation stops: the builder installed the guest from the ISO and logged in over SSH; the cloudimage-checklist provisioner (and the post-processors after it) are not written yet"
+  die "the example stops where the implementation stops: the builder installed the guest from the ISO, the checklist provisioner applied and checked the OpenStack checklist (report: example/output-debian12/checklist.json) and the disk was exported; the post-processors (sysprep, verify, glance) are not written yet"
 fi
 exit "$rc"

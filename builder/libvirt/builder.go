@@ -31,7 +31,7 @@ type Builder struct {
 func (b *Builder) ConfigSpec() hcldec.ObjectSpec { return b.config.FlatMapstructure().HCL2Spec() }
 
 // generatedData are the builder's ${build.X} variables.
-var generatedData = []string{"VMName", "DomainType", "DiskFormat", "DiskPath", "ConsoleLog", "HTTPIP"}
+var generatedData = []string{"VMName", "DomainType", "DiskFormat", "DiskPath", "ConsoleLog", "HTTPIP", "OutputDir"}
 
 // Prepare validates the configuration.
 func (b *Builder) Prepare(raws ...interface{}) ([]string, []string, error) {

@@ -40,6 +40,7 @@ func (s *stepConnect) Run(ctx context.Context, state multistep.StateBag) multist
 	putData(state, "VMName", c.VMName)
 	putData(state, "DomainType", c.DomainType)
 	putData(state, "DiskFormat", c.DiskFormat)
+	putData(state, "OutputDir", c.OutputDir)
 	pool, err := conn.StoragePoolLookupByName(c.StoragePool)
 	if err != nil {
 		return halt(state, fmt.Errorf("storage_pool %q: %w", c.StoragePool, err))

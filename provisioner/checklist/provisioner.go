@@ -1,49 +1,14 @@
-//go:generate go tool packer-sdc mapstructure-to-hcl2 -type Config
-//go:generate go tool packer-sdc struct-markdown
-
-// Package checklist is the cloudimage-checklist provisioner: it makes the
-// OpenStack image checklist true inside the guest, verifies every item and
-// writes a report.
 package checklist
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"slices"
+	"path/filepath"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2/hcldec"
-	"github.com/hashicorp/packer-plugin-sdk/common"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
-	"github.com/hashicorp/packer-plugin-sdk/template/config"
-	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 )
-
-// Config is the configuration of the cloudimage-checklist provisioner.
-type Config struct {
-	common.PackerConfig `mapstructure:",squash"`
-
-	// The guest's OS family: `auto` (the default: detected from
-	// /etc/os-release and friends, or Windows from the communicator), `el6`,
-	// `el7`, `el8` (RHEL-likes 8 and later), `ubuntu1404`, `ubuntu1604`,
-	// `ubuntu-netplan` (18.04 and later), `debian` or `windows`.
-	Family string `mapstructure:"family"`
-	// `apply` (the default: make each item true, then verify it) or
-	// `verify` (report only, change nothing).
-	Mode string `mapstructure:"mode"`
-	// Where the JSON report is written on the machine running Packer.
-	// Defaults to `checklist-<build name>.json` in the current directory.
-	ReportFile string `mapstructure:"report_file"`
-	// `required` (the default: a failed required item fails the build) or
-	// `none` (report only).
-	FailOn string `mapstructure:"fail_on"`
-
-	ctx interpolate.Context
-}
-
-// Families are the values family accepts.
-var Families = []string{"auto", "el6", "el7", "el8", "ubuntu1404", "ubuntu1604", "ubuntu-netplan", "debian", "windows"}
 
 // Provisioner is the cloudimage-checklist provisioner.
 type Provisioner struct {
@@ -54,36 +19,62 @@ type Provisioner struct {
 func (p *Provisioner) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMapstructure().HCL2Spec() }
 
 // Prepare decodes and validates the configuration.
-func (p *Provisioner) Prepare(raws ...interface{}) error {
+func (p *Provisioner) Prepare(raws ...interface{}) error { return p.config.prepare(raws...) }
+
+// Provision applies the checklist (in apply mode), checks every item,
+// shows the results, writes the report and fails on a failed item unless
+// fail_on = "none".
+func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packersdk.Communicator, generatedData map[string]interface{}) error {
 	c := &p.config
-	if err := config.Decode(c, &config.DecodeOpts{
-		PluginType:         "cloudimage-checklist",
-		Interpolate:        true,
-		InterpolateContext: &c.ctx,
-	}, raws...); err != nil {
+	family := c.Family
+	if family == "auto" {
+		if generatedData["ConnType"] == "winrm" {
+			family = "windows"
+		} else {
+			f, err := guestFamily(ctx, comm)
+			if err != nil {
+				return err
+			}
+			family = f
+		}
+	}
+	if family == "windows" {
+		return fmt.Errorf("family windows: this version has the scripts of %s only", strings.Join(linuxFamilies, ", "))
+	}
+	script, err := linuxScript(c.settings(family))
+	if err != nil {
 		return err
 	}
-	var errs *packersdk.MultiError
-	c.Family = cmp.Or(c.Family, "auto")
-	if !slices.Contains(Families, c.Family) {
-		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("family %q is not one of %v", c.Family, Families))
+	verb := map[string]string{"apply": "Applying and checking", "verify": "Checking"}[c.Mode]
+	ui.Say(fmt.Sprintf("%s the OpenStack image checklist (family %s)...", verb, family))
+	results, err := runScript(ctx, ui, comm, script)
+	if err != nil {
+		return err
 	}
-	c.Mode = cmp.Or(c.Mode, "apply")
-	if c.Mode != "apply" && c.Mode != "verify" {
-		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("mode %q is not apply or verify", c.Mode))
+	if len(results) == 0 {
+		return fmt.Errorf("the checklist script reported no item")
 	}
-	c.FailOn = cmp.Or(c.FailOn, "required")
-	if c.FailOn != "required" && c.FailOn != "none" {
-		errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("fail_on %q is not required or none", c.FailOn))
+	ui.Say("Checklist:\n" + table(results))
+
+	path := c.reportPath(generatedData)
+	if err := writeReport(path, results); err != nil {
+		return err
 	}
-	c.ReportFile = cmp.Or(c.ReportFile, "checklist-"+c.PackerBuildName+".json")
-	if errs != nil && len(errs.Errors) > 0 {
-		return errs
+	ui.Say("Checklist report: " + path)
+	if failed := failures(results); len(failed) > 0 && c.FailOn == "required" {
+		return fmt.Errorf("%d checklist items failed (fail_on = \"none\" reports without failing):\n  %s", len(failed), strings.Join(failed, "\n  "))
 	}
 	return nil
 }
 
-// Provision applies and verifies the checklist.
-func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packersdk.Communicator, generatedData map[string]interface{}) error {
-	return errors.New("the cloudimage-checklist provisioner cannot run yet: this release has its configuration only")
+// reportPath is report_file, else checklist.json in the builder's output
+// directory, else checklist-<build name>.json here.
+func (c *Config) reportPath(generatedData map[string]interface{}) string {
+	if c.ReportFile != "" {
+		return c.ReportFile
+	}
+	if dir, ok := generatedData["OutputDir"].(string); ok && dir != "" && !strings.HasPrefix(dir, "<") {
+		return filepath.Join(dir, "checklist.json")
+	}
+	return "checklist-" + c.PackerBuildName + ".json"
 }

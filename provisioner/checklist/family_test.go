@@ -1,0 +1,246 @@
+package checklist
+
+import (
+	"bytes"
+	"flag"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/trees")
+
+// treeRun is one run of a family's script on a prepared root tree, with
+// the package and service managers replaced by testdata/stubs.
+type treeRun struct {
+	results []Result
+	calls   []string
+}
+
+// runOnTree runs the family's script in mode on root and returns what it
+// reported and the commands it called. units are the services the stub
+// systemctl knows.
+func runOnTree(t *testing.T, family, mode, root, state string, units ...string) treeRun {
+	t.Helper()
+	c := &Config{}
+	if err := c.prepare(map[string]interface{}{"family": family, "mode": mode}); err != nil {
+		t.Fatal(err)
+	}
+	s := c.settings(family)
+	s.Root = root
+	script, err := linuxScript(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stubs, err := filepath.Abs("testdata/stubs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(state, "calls")
+	os.Remove(log)
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Env = append(os.Environ(),
+		"PATH="+stubs+":"+os.Getenv("PATH"),
+		"CL_ROOT="+root, "STUB_LOG="+log, "STUB_STATE="+state, "STUB_UNITS="+strings.Join(units, " "))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s script on %s: %v\n%s\n%s", family, root, err, out, stderr.String())
+	}
+	if stderr.Len() > 0 {
+		t.Errorf("the script wrote to stderr:\n%s", stderr.String())
+	}
+	calls, _ := os.ReadFile(log)
+	return treeRun{
+		results: parse(bytes.NewReader(out), discardUi{}),
+		calls:   strings.Split(strings.TrimSpace(string(calls)), "\n"),
+	}
+}
+
+// copyTree copies testdata/trees/NAME into a temporary folder.
+func copyTree(t *testing.T, name string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "root")
+	if err := os.CopyFS(dst, os.DirFS(filepath.Join("testdata", "trees", name))); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// snapshot maps each file (and symlink) below root to its content.
+func snapshot(t *testing.T, root string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if d.Type()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(p)
+			files[rel] = "-> " + target
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		files[rel] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// golden compares got with testdata/trees/NAME (rewritten with -update).
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "trees", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (rerun with -update if the change is intended):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// render lists the files of a tree with their contents, for a golden file.
+func render(files map[string]string) string {
+	var names []string
+	for n := range files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, n := range names {
+		b.WriteString("=== " + n + "\n" + files[n])
+		if !strings.HasSuffix(files[n], "\n") {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func statuses(results []Result) map[string]string {
+	m := map[string]string{}
+	for _, r := range results {
+		m[r.ID] = r.Status
+	}
+	return m
+}
+
+// The debian family on a Debian 12 tree as the installer leaves it: a swap
+// file, ens3 in /etc/network/interfaces, a persistent-net rule, no
+// cloud-init. Apply makes every item pass (or not-applicable), the files
+// are exactly the golden ones, and a second run changes nothing.
+func TestDebianOnTree(t *testing.T) {
+	root := copyTree(t, "debian12")
+	state := t.TempDir()
+	first := runOnTree(t, "debian", "apply", root, state, "nftables")
+	after := snapshot(t, root)
+	golden(t, "debian12.after", render(after))
+	golden(t, "debian12.calls", strings.Join(first.calls, "\n")+"\n")
+
+	want := map[string]string{"L14": "not-applicable", "L18": "not-applicable"}
+	for _, r := range first.results {
+		w := cmpOr(want[r.ID], "pass")
+		if r.Status != w {
+			t.Errorf("%s %s: %s, want %s; evidence:\n%s", r.ID, r.Name, r.Status, w, r.Evidence)
+		}
+	}
+	if got := len(first.results); got != len(itemsFor(false)) {
+		t.Errorf("%d results, want one per Linux item (%d)", got, len(itemsFor(false)))
+	}
+
+	second := runOnTree(t, "debian", "apply", root, state, "nftables")
+	if again := snapshot(t, root); render(again) != render(after) {
+		t.Errorf("the second run changed the tree:\n%s", render(again))
+	}
+	for _, call := range second.calls {
+		if strings.HasPrefix(call, "apt-get") || strings.HasPrefix(call, "update-grub") {
+			t.Errorf("the second run called %q", call)
+		}
+	}
+	if a, b := statuses(first.results), statuses(second.results); !equalMaps(a, b) {
+		t.Errorf("the second run reports %v, the first %v", b, a)
+	}
+}
+
+// Verify mode on a broken tree (a swap file, an enabled firewall, a pinned
+// MAC) reports exactly those three failures and changes nothing.
+func TestDebianVerifyFindsBreakage(t *testing.T) {
+	root := copyTree(t, "debian12")
+	state := t.TempDir()
+	runOnTree(t, "debian", "apply", root, state, "nftables")
+
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.OpenFile(filepath.Join(root, "etc/fstab"), os.O_APPEND|os.O_WRONLY, 0)
+	must(err)
+	_, err = f.WriteString("/swap.img none swap sw 0 0\n")
+	must(err)
+	must(f.Close())
+	must(os.WriteFile(filepath.Join(root, "swap.img"), []byte("swap"), 0o600))
+	must(os.WriteFile(filepath.Join(state, "svc", "nftables"), nil, 0o644))
+	must(os.WriteFile(filepath.Join(root, "etc/udev/rules.d/70-persistent-net.rules"),
+		[]byte(`SUBSYSTEM=="net", ACTION=="add", ATTR{address}=="52:54:00:aa:bb:cc", NAME="eth0"`+"\n"), 0o644))
+	before := render(snapshot(t, root))
+
+	run := runOnTree(t, "debian", "verify", root, state, "nftables")
+	var failed []string
+	for _, r := range run.results {
+		if r.Status == "fail" {
+			failed = append(failed, r.ID)
+		}
+	}
+	if !slices.Equal(failed, []string{"L02", "L15", "L16"}) {
+		t.Errorf("verify failed %v, want [L02 L15 L16]; results:\n%s", failed, table(run.results))
+	}
+	if after := render(snapshot(t, root)); after != before {
+		t.Errorf("verify mode changed the tree")
+	}
+	for _, call := range run.calls {
+		if strings.HasPrefix(call, "apt-get") || strings.HasPrefix(call, "systemctl enable") || strings.HasPrefix(call, "systemctl disable") {
+			t.Errorf("verify mode called %q", call)
+		}
+	}
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+type discardUi struct{ quietUi }

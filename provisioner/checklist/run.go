@@ -1,0 +1,132 @@
+package checklist
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log"
+	"strings"
+
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+)
+
+// Result is one item's outcome: the report's unit.
+type Result struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Status   string `json:"status"` // pass, fail or not-applicable
+	Evidence string `json:"evidence"`
+}
+
+// remoteOutput runs command in the guest and returns its standard output
+// and error; an exit status other than 0 is an error that carries stderr.
+func remoteOutput(ctx context.Context, comm packersdk.Communicator, command string) (string, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := &packersdk.RemoteCmd{Command: command, Stdout: &stdout, Stderr: &stderr}
+	if err := cmd.RunWithUi(ctx, comm, quietUi{}); err != nil {
+		return "", err
+	}
+	if cmd.ExitStatus() != 0 {
+		return stdout.String(), fmt.Errorf("%s: exit status %d: %s", command, cmd.ExitStatus(), strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// guestFamily reads the guest's release files and names its family.
+func guestFamily(ctx context.Context, comm packersdk.Communicator) (string, error) {
+	var files [3]string
+	for i, f := range []string{"/etc/os-release", "/etc/redhat-release", "/etc/lsb-release"} {
+		files[i], _ = remoteOutput(ctx, comm, "cat "+f+" 2>/dev/null || true")
+	}
+	fam := detectFamily(files[0], files[1], files[2])
+	if fam == "" {
+		return "", fmt.Errorf("family auto: no /etc/os-release, /etc/redhat-release or /etc/lsb-release names a known family; set family (%s)", strings.Join(Families[1:], ", "))
+	}
+	return fam, nil
+}
+
+// runScript uploads script, runs it and collects the items' results. Its
+// step lines go to the UI, everything else it prints to the log.
+func runScript(ctx context.Context, ui packersdk.Ui, comm packersdk.Communicator, script string) ([]Result, error) {
+	path := "/tmp/cloudimage-checklist-" + randomHex() + ".sh"
+	if err := comm.Upload(path, strings.NewReader(script), nil); err != nil {
+		return nil, fmt.Errorf("uploading the checklist script: %w", err)
+	}
+	defer func() {
+		if _, err := remoteOutput(context.Background(), comm, "rm -f "+path); err != nil {
+			log.Printf("[WARN] removing %s: %v", path, err)
+		}
+	}()
+
+	pr, pw := io.Pipe()
+	var stderr bytes.Buffer
+	parsed := make(chan []Result, 1)
+	go func() { parsed <- parse(pr, ui) }()
+	cmd := &packersdk.RemoteCmd{Command: "sh " + path, Stdout: pw, Stderr: &stderr}
+	err := cmd.RunWithUi(ctx, comm, quietUi{})
+	pw.Close()
+	results := <-parsed
+	if err != nil {
+		return nil, err
+	}
+	if cmd.ExitStatus() != 0 {
+		msg := strings.TrimSpace(stderr.String())
+		if strings.Contains(msg, "sudo") {
+			return nil, fmt.Errorf("the checklist needs root: log in as root, or give the user sudo without a password (%s)", msg)
+		}
+		return nil, fmt.Errorf("the checklist script failed (exit status %d): %s", cmd.ExitStatus(), msg)
+	}
+	return results, nil
+}
+
+// parse reads the script's output: "@@step ID TEXT" lines are shown,
+// "@@result ID STATUS BASE64" lines are results, the rest is logged.
+func parse(r io.Reader, ui packersdk.Ui) []Result {
+	var results []Result
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch f := strings.SplitN(line, " ", 4); {
+		case f[0] == "@@step" && len(f) >= 3:
+			label := f[1]
+			if n := itemName(f[1]); n != "" {
+				label += " " + n
+			}
+			ui.Message(label + ": " + strings.Join(f[2:], " "))
+		case f[0] == "@@result" && len(f) >= 3:
+			ev := ""
+			if len(f) == 4 {
+				b, err := base64.StdEncoding.DecodeString(f[3])
+				if err != nil {
+					b = []byte("(evidence unreadable: " + err.Error() + ")")
+				}
+				ev = strings.TrimRight(string(b), "\n")
+			}
+			results = append(results, Result{ID: f[1], Name: itemName(f[1]), Status: f[2], Evidence: ev})
+		default:
+			log.Printf("[DEBUG] checklist: %s", line)
+		}
+	}
+	io.Copy(io.Discard, r)
+	return results
+}
+
+func randomHex() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// quietUi drops what RemoteCmd.RunWithUi would echo: the script's output
+// is parsed, not shown.
+type quietUi struct{ packersdk.Ui }
+
+func (quietUi) Say(string)     {}
+func (quietUi) Message(string) {}
+func (quietUi) Error(string)   {}
