@@ -114,7 +114,18 @@ func golden(t *testing.T, name, got string) {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
 	if got != string(want) {
-		t.Errorf("%s differs (rerun with -update if the change is intended):\n--- got\n%s\n--- want\n%s", path, got, want)
+		g, w := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+		i := 0
+		for i < len(g) && i < len(w) && g[i] == w[i] {
+			i++
+		}
+		line := func(l []string) string {
+			if i < len(l) {
+				return l[i]
+			}
+			return "(end)"
+		}
+		t.Errorf("%s differs at line %d (rerun with -update if the change is intended):\n got: %s\nwant: %s", path, i+1, line(g), line(w))
 	}
 }
 
@@ -143,41 +154,54 @@ func statuses(results []Result) map[string]string {
 	return m
 }
 
-// The debian family on a Debian 12 tree as the installer leaves it: a swap
-// file, ens3 in /etc/network/interfaces, a persistent-net rule, no
-// cloud-init. Apply makes every item pass (or not-applicable), the files
-// are exactly the golden ones, and a second run changes nothing.
-func TestDebianOnTree(t *testing.T) {
-	root := copyTree(t, "debian12")
+// applyOnTree runs a family's script twice in apply mode on a copy of
+// testdata/trees/TREE: the resulting files and the first run's calls must
+// be the golden TREE.after and TREE.calls, every item must pass except
+// those of notApplicable, and the second run must change nothing, install
+// nothing and report the same.
+func applyOnTree(t *testing.T, family, tree string, units, notApplicable []string) {
+	t.Helper()
+	root := copyTree(t, tree)
 	state := t.TempDir()
-	first := runOnTree(t, "debian", "apply", root, state, "nftables")
+	first := runOnTree(t, family, "apply", root, state, units...)
 	after := snapshot(t, root)
-	golden(t, "debian12.after", render(after))
-	golden(t, "debian12.calls", strings.Join(first.calls, "\n")+"\n")
+	golden(t, tree+".after", render(after))
+	golden(t, tree+".calls", strings.Join(first.calls, "\n")+"\n")
 
-	want := map[string]string{"L14": "not-applicable", "L18": "not-applicable"}
 	for _, r := range first.results {
-		w := cmpOr(want[r.ID], "pass")
-		if r.Status != w {
-			t.Errorf("%s %s: %s, want %s; evidence:\n%s", r.ID, r.Name, r.Status, w, r.Evidence)
+		want := "pass"
+		if slices.Contains(notApplicable, r.ID) {
+			want = "not-applicable"
+		}
+		if r.Status != want {
+			t.Errorf("%s %s: %s, want %s; evidence:\n%s", r.ID, r.Name, r.Status, want, r.Evidence)
 		}
 	}
 	if got := len(first.results); got != len(itemsFor(false)) {
 		t.Errorf("%d results, want one per Linux item (%d)", got, len(itemsFor(false)))
 	}
 
-	second := runOnTree(t, "debian", "apply", root, state, "nftables")
+	second := runOnTree(t, family, "apply", root, state, units...)
 	if again := snapshot(t, root); render(again) != render(after) {
 		t.Errorf("the second run changed the tree:\n%s", render(again))
 	}
 	for _, call := range second.calls {
-		if strings.HasPrefix(call, "apt-get") || strings.HasPrefix(call, "update-grub") {
-			t.Errorf("the second run called %q", call)
+		for _, busy := range []string{"apt-get", "yum", "dnf", "update-grub", "grub2-mkconfig", "grubby"} {
+			if strings.HasPrefix(call, busy) {
+				t.Errorf("the second run called %q", call)
+			}
 		}
 	}
 	if a, b := statuses(first.results), statuses(second.results); !equalMaps(a, b) {
 		t.Errorf("the second run reports %v, the first %v", b, a)
 	}
+}
+
+// The debian family on a Debian 12 tree as the installer leaves it: a swap
+// file, ens3 in /etc/network/interfaces, a persistent-net rule, no
+// cloud-init.
+func TestDebianOnTree(t *testing.T) {
+	applyOnTree(t, "debian", "debian12", []string{"nftables"}, []string{"L14", "L18"})
 }
 
 // Verify mode on a broken tree (a swap file, an enabled firewall, a pinned
@@ -234,13 +258,6 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 type discardUi struct{ quietUi }

@@ -10,9 +10,32 @@ import (
 //go:embed scripts/*.sh
 var scripts embed.FS
 
-// linuxFamilies are the families whose scripts exist, each a file of
-// scripts/ beside the shared lib.sh and linux.sh.
-var linuxFamilies = []string{"debian"}
+// linuxFamilies are the families whose scripts exist: the files of
+// scripts/ beside the shared lib.sh and linux.sh, in Families' order.
+var linuxFamilies = func() []string {
+	var fams []string
+	for _, f := range Families {
+		if _, err := scripts.ReadFile("scripts/" + f + ".sh"); err == nil {
+			fams = append(fams, f)
+		}
+	}
+	return fams
+}()
+
+// familyParts are the files of scripts/ a family's script is made of,
+// after lib.sh and linux.sh: the parts it shares with related families,
+// then its own file.
+func familyParts(family string) []string {
+	shared := map[string][]string{
+		"debian":         {"apt.sh", "ifupdown.sh"},
+		"ubuntu1404":     {"apt.sh"},
+		"ubuntu1604":     {"apt.sh", "ifupdown.sh"},
+		"ubuntu-netplan": {"apt.sh"},
+		"el7":            {"networkmanager.sh"},
+		"el8":            {"networkmanager.sh"},
+	}
+	return append(shared[family], family+".sh")
+}
 
 // settings are the CL_* variables the scripts read.
 type settings struct {
@@ -62,7 +85,7 @@ func linuxScript(s settings) (string, error) {
 	} {
 		fmt.Fprintf(&b, "%s=%s\n", v[0], shellQuote(v[1]))
 	}
-	for _, name := range []string{"lib.sh", "linux.sh", s.Family + ".sh"} {
+	for _, name := range append([]string{"lib.sh", "linux.sh"}, familyParts(s.Family)...) {
 		text, err := scripts.ReadFile("scripts/" + name)
 		if err != nil {
 			return "", err

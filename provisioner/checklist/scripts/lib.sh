@@ -16,7 +16,9 @@
 R=${CL_ROOT:-}
 EVIDENCE=$(mktemp)
 APPLY_LOG=$(mktemp)
-trap 'rm -f "$EVIDENCE" "$APPLY_LOG"' EXIT
+# Families add their own temporary files to CLEANUP.
+CLEANUP="$EVIDENCE $APPLY_LOG"
+trap 'rm -rf $CLEANUP' EXIT
 
 # evidence TEXT...: one line of the current item's evidence.
 evidence() { printf '%s\n' "$*" >>"$EVIDENCE"; }

@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # The checklist items for Linux, shared by the families. A family file,
 # sourced after this one, defines the package functions (pkg_installed,
-# pkg_install, pkg_names), may replace the service functions (systemd here)
+# pkg_install, pkg_names: a role's names, unquoted, may be several), may replace the service functions (systemd here)
 # and any apply_/check_ function whose way differs on that family.
 #
 # check_ functions return 0 (pass), 1 (fail) or 2 (not applicable) and
@@ -38,12 +38,31 @@ cloud_cfg_files() {
   return 0
 }
 
+# cfg_file_value KEY FILE: KEY's top-level value in FILE, a block list
+# ("KEY:" then "- item" lines) given as "[ item, ... ]"; nothing when FILE
+# does not set KEY (Subiquity writes "datasource_list:\n- None").
+cfg_file_value() {
+  awk -v k="$1" '
+    function flush() { if (blk) { v = (items == "" ? "" : "[ " items " ]"); blk = 0 } }
+    index($0, k ":") == 1 {
+      flush()
+      v = substr($0, length(k) + 2); sub(/^[ \t]+/, "", v); sub(/[ \t]+#.*$/, "", v); sub(/[ \t]+$/, "", v)
+      blk = (v == ""); items = ""; found = 1; next
+    }
+    blk && /^[ \t]*-([ \t]|$)/ {
+      it = $0; sub(/^[ \t]*-[ \t]*/, "", it); sub(/[ \t]+#.*$/, "", it)
+      items = items (items == "" ? "" : ", ") it; next
+    }
+    blk { flush() }
+    END { flush(); if (found) print v }' "$2"
+}
+
 # cloud_cfg_value KEY: the merged top-level value of KEY ("" when unset).
 cloud_cfg_value() {
   local v f line
   v=
   for f in $(cloud_cfg_files); do
-    line=$(sed -n "s/^$1:[[:space:]]*//p" "$f" | tail -n 1)
+    line=$(cfg_file_value "$1" "$f")
     [ -n "$line" ] && v=$line
   done
   printf '%s' "$v" | sed 's/[[:space:]]*#.*//; s/^["'\'']//; s/["'\'']$//'
@@ -161,15 +180,64 @@ check_L02() {
 # --- L03 cloud-init ------------------------------------------------------------------
 CLOUD_INIT_SERVICES="cloud-init-local cloud-init cloud-config cloud-final"
 
+DS_CFG=/etc/cloud/cloud.cfg.d/90_cloudimage_datasources.cfg
+ds_ours() { echo "[ $CL_DATASOURCES, None ]"; }
+
+# ds_shadowing: the files cloud-init merges after ours that set another
+# datasource_list (theirs would win): Ubuntu's 90_dpkg.cfg (written from
+# debconf: "90_d" sorts after "90_c") and Subiquity's 99-installer.cfg.
+ds_shadowing() {
+  local f after v
+  after=
+  for f in $(cloud_cfg_files); do
+    if [ "$f" = "$R$DS_CFG" ]; then after=1; continue; fi
+    [ -n "$after" ] || continue
+    v=$(cfg_file_value datasource_list "$f")
+    grep -q '^datasource_list:' "$f" || continue
+    [ "$(echo "$v" | tr -d ' ')" = "$(ds_ours | tr -d ' ')" ] || echo "$f"
+  done
+}
+
+# yaml_drop_key KEY FILE: drops a top-level key with its value's lines.
+yaml_drop_key() {
+  awk -v k="$1" '
+    index($0, k ":") == 1 { skip = 1; next }
+    skip && /^([ \t]|-([ \t]|$))/ { next }
+    { skip = 0; print }' "$2" >"$2.cloudimage" && cat "$2.cloudimage" >"$2" && rm -f "$2.cloudimage"
+}
+
+ds_unshadow() {
+  local f
+  for f in $(ds_shadowing); do
+    case ${f##*/} in
+      99-installer.cfg)
+        # Subiquity's seed for the installed system's first boot: the None
+        # datasource with the installer's user-data (growpart off,
+        # resize_rootfs false, preserve_hostname true).
+        step "removing ${f#"$R"}: the installer's datasource_list would override ours"
+        rm -f "$f" ;;
+      90_dpkg.cfg)
+        step "setting ${f#"$R"}'s datasource_list (and debconf's) to ours"
+        yaml_drop_key datasource_list "$f"
+        echo "datasource_list: $(ds_ours)" >>"$f"
+        echo "cloud-init cloud-init/datasources multiselect $CL_DATASOURCES, None" | debconf-set-selections ;;
+      *)
+        step "dropping datasource_list from ${f#"$R"}: it would override ours"
+        yaml_drop_key datasource_list "$f" ;;
+    esac
+  done
+}
+
 apply_L03() {
   local s
-  pkg_install "$(pkg_names cloud-init)" || return 1
+  pkg_install $(pkg_names cloud-init) || return 1
   rm -f "$R/etc/cloud/cloud-init.disabled"
   cloud_cfg_write 90_cloudimage_datasources.cfg <<EOF
 # Written by the cloudimage-checklist provisioner (L03): where cloud-init
 # looks for OpenStack's metadata, in order.
-datasource_list: [ $CL_DATASOURCES, None ]
+datasource_list: $(ds_ours)
 EOF
+  ds_unshadow
   for s in $CLOUD_INIT_SERVICES; do svc_enable "$s"; done
 }
 
@@ -253,7 +321,7 @@ check_L06() {
 
 # --- L07 guest-agent ------------------------------------------------------------------
 apply_L07() {
-  pkg_install "$(pkg_names qemu-guest-agent)" || return 1
+  pkg_install $(pkg_names qemu-guest-agent) || return 1
   svc_enable qemu-guest-agent
   # The agent starts when its channel appears; start it now where it can.
   [ -e /dev/virtio-ports/org.qemu.guest_agent.0 ] && svc_start qemu-guest-agent
@@ -291,6 +359,16 @@ static_network() {
   grep -HsE '^[[:space:]]*addresses:' "$R"/etc/netplan/*.yaml || true
 }
 
+# network_disabled_in FILE: whether FILE turns cloud-init's networking
+# off ("network: {config: disabled}", or "config: disabled" under network:).
+network_disabled_in() {
+  awk '
+    /^network:/ { in_net = 1; if ($0 ~ /config:[ \t]*disabled/) found = 1; next }
+    /^[^ \t#]/ { in_net = 0 }
+    in_net && /^[ \t]+config:[ \t]*disabled/ { found = 1 }
+    END { exit !found }' "$1"
+}
+
 # cloud_init_network: whether cloud-init renders the network (it then
 # brings up DHCP on the instance's NICs, whatever their names).
 cloud_init_network() {
@@ -298,7 +376,7 @@ cloud_init_network() {
   v=$(cloud_cfg_value network)
   case $v in *disabled*) return 1 ;; esac
   for f in $(cloud_cfg_files); do
-    if grep -qE '^[[:space:]]+config:[[:space:]]*disabled' "$f"; then return 1; fi
+    if network_disabled_in "$f"; then return 1; fi
   done
   has_cmd cloud-init || [ -x "$R/usr/bin/cloud-init" ]
 }
@@ -312,7 +390,7 @@ check_L08() { linux_check_L08; }
 linux_apply_L08() {
   local f
   for f in $(cloud_cfg_files); do
-    if grep -qE '^[[:space:]]+config:[[:space:]]*disabled|^network:.*disabled' "$f"; then
+    if network_disabled_in "$f"; then
       step "removing $f: it turns cloud-init's networking off"
       rm -f "$f"
     fi
@@ -325,7 +403,7 @@ linux_check_L08() {
   st=$(static_network)
   if [ -n "$st" ]; then
     evidence "static addresses configured:"
-    evidence "$st"
+    evidence "$(echo "$st" | sed "s|^$R||")"
     ok=1
   fi
   if cloud_init_network; then
@@ -365,7 +443,7 @@ check_L09() {
 
 # --- L10 growroot, L17 flavor-resize -----------------------------------------------------
 apply_L10() {
-  pkg_install "$(pkg_names growpart)" || return 1
+  pkg_install $(pkg_names growpart) || return 1
   cloud_cfg_write 90_cloudimage_growroot.cfg <<'EOF'
 # Written by the cloudimage-checklist provisioner (L10): grow the root
 # partition and filesystem to the disk's size at boot.
@@ -417,7 +495,7 @@ GRUB_DEFAULTS=/etc/default/grub
 CONSOLE_ARGS="console=tty0 console=ttyS0,115200n8"
 
 # grub_cmdline VAR: rewrites VAR="..." in /etc/default/grub without console=,
-# quiet and rhgb (they hide the boot from the serial log), then with the
+# quiet, rhgb and splash (they hide the boot from the serial log), then with the
 # serial console added to GRUB_CMDLINE_LINUX.
 grub_cmdline() {
   local f add
@@ -430,7 +508,7 @@ grub_cmdline() {
       v = substr($0, length(var) + 2); gsub(/^["'\'']|["'\'']$/, "", v)
       n = split(v, w, /[ \t]+/); out = ""
       for (i = 1; i <= n; i++)
-        if (w[i] != "" && w[i] !~ /^console=/ && w[i] != "quiet" && w[i] != "rhgb") out = out (out == "" ? "" : " ") w[i]
+        if (w[i] != "" && w[i] !~ /^console=/ && w[i] != "quiet" && w[i] != "rhgb" && w[i] != "splash") out = out (out == "" ? "" : " ") w[i]
       if (add != "") out = out (out == "" ? "" : " ") add
       print var "=\"" out "\""; next
     }
@@ -442,7 +520,7 @@ apply_L12() {
   before=$(cat "$R$GRUB_DEFAULTS")
   grub_cmdline GRUB_CMDLINE_LINUX
   grub_cmdline GRUB_CMDLINE_LINUX_DEFAULT
-  sed -i '/^GRUB_TERMINAL=/d; /^GRUB_SERIAL_COMMAND=/d' "$R$GRUB_DEFAULTS"
+  sed -i '/^GRUB_TERMINAL\(_INPUT\|_OUTPUT\)\?=/d; /^GRUB_SERIAL_COMMAND=/d' "$R$GRUB_DEFAULTS"
   echo 'GRUB_TERMINAL="serial console"' >>"$R$GRUB_DEFAULTS"
   echo 'GRUB_SERIAL_COMMAND="serial --speed=115200"' >>"$R$GRUB_DEFAULTS"
   # Regenerated only when something changed: a second run changes nothing.
@@ -471,7 +549,7 @@ check_L12() {
 HTTPD=apache2
 
 apply_L13() {
-  pkg_install "$(pkg_names httpd)" || return 1
+  pkg_install $(pkg_names httpd) || return 1
   svc_enable "$HTTPD"
   svc_start "$HTTPD"
 }
@@ -518,9 +596,17 @@ check_L14() {
 # --- L15 firewall-off -------------------------------------------------------------------------
 FIREWALLS="firewalld ufw nftables netfilter-persistent iptables ip6tables"
 
+# ufw's boot job loads its rules only with ENABLED=yes in ufw.conf, which
+# `ufw disable` sets to no: both are turned off.
+UFW_CONF=/etc/ufw/ufw.conf
+
 apply_L15() {
   local s
   [ -n "$R" ] || ! has_cmd ufw || ufw disable || true
+  if grep -qs '^ENABLED=yes' "$R$UFW_CONF"; then
+    step "turning ufw off in $UFW_CONF"
+    sed -i 's/^ENABLED=.*/ENABLED=no/' "$R$UFW_CONF"
+  fi
   for s in $FIREWALLS; do
     if svc_exists "$s"; then
       step "turning firewall service $s off"
@@ -541,6 +627,11 @@ check_L15() {
     case $st in enabled | static | indirect | generated) ok=1 ;; esac
   done
   [ -n "$(cat "$EVIDENCE")" ] || evidence "no firewall service ($FIREWALLS) installed"
+  if [ -f "$R$UFW_CONF" ]; then
+    p=$(sed -n 's/^ENABLED=//p' "$R$UFW_CONF" | tail -n 1)
+    evidence "$UFW_CONF: ENABLED=$p"
+    [ "$p" != yes ] || ok=1
+  fi
   if [ -z "$R" ] && has_cmd iptables; then
     p=$(iptables -S INPUT 2>/dev/null | head -n 1)
     evidence "iptables: ${p:-no INPUT chain}"
@@ -609,7 +700,7 @@ check_L16() {
     "$R"/etc/systemd/network/*.network "$R"/etc/systemd/network/*.link "$R"/etc/netplan/*.yaml)
   if [ -n "$pins" ]; then
     evidence "MAC addresses pinned:"
-    evidence "$pins"
+    evidence "$(echo "$pins" | sed "s|^$R||")"
     ok=1
   fi
   [ $ok -eq 0 ] && evidence "no MAC address pinned in udev rules, ifcfg, NetworkManager, networkd or netplan files"

@@ -1,0 +1,265 @@
+# shellcheck shell=sh
+# Family el6: CentOS 6, RHEL 6 (upstart with sysvinit scripts: chkconfig and
+# service; yum; grub legacy's /boot/grub/grub.conf; iptables services;
+# ifcfg files; udev's persistent-net rules). cloud-init, cloud-utils-growpart
+# and dracut-modules-growroot come from EPEL.
+
+HTTPD=httpd
+
+# --- services (sysvinit scripts, through chkconfig and service) -------------
+# svc_name NAME: the init script of a service (EL6's agent is qemu-ga).
+svc_name() {
+  case $1 in
+    qemu-guest-agent) echo qemu-ga ;;
+    *) echo "$1" ;;
+  esac
+}
+svc_exists() { [ -f "$R/etc/rc.d/init.d/$(svc_name "$1")" ]; }
+svc_enable() { chkconfig "$(svc_name "$1")" on; }
+svc_disable() { chkconfig "$(svc_name "$1")" off; }
+svc_start() { [ -n "$R" ] || service "$(svc_name "$1")" start; }
+svc_stop() { [ -n "$R" ] || service "$(svc_name "$1")" stop; }
+# svc_state NAME: enabled or disabled in runlevel 3, as chkconfig --list says.
+svc_state() {
+  case $(chkconfig --list "$(svc_name "$1")" 2>/dev/null) in
+    *3:on*) echo enabled ;;
+    *3:off*) echo disabled ;;
+  esac
+}
+
+# --- packages ---------------------------------------------------------------
+pkg_names() {
+  case $1 in
+    growpart) echo cloud-utils-growpart ;;
+    *) echo "$1" ;;
+  esac
+}
+
+pkg_installed() { rpm -q --quiet "$1"; }
+
+# yum_opts: the proxy and mirror settings, on the command line only. The
+# mirror holds CentOS 6's os, updates and extras and EPEL 6 under epel
+# ($CL_MIRROR/os/x86_64/, $CL_MIRROR/epel/x86_64/).
+yum_opts() {
+  local f k
+  [ -z "$CL_PROXY" ] || printf ' --setopt=proxy=%s' "$CL_PROXY"
+  [ -n "$CL_MIRROR" ] || return 0
+  k=
+  for f in "$R"/etc/pki/rpm-gpg/RPM-GPG-KEY-*; do [ -f "$f" ] && k="$k file://${f#"$R"}"; done
+  for f in os updates extras epel; do
+    printf '[cloudimage-%s]\nname=%s\nbaseurl=%s/%s/$basearch/\ngpgcheck=1\ngpgkey=%s\n\n' "$f" "$f" "$CL_MIRROR" "$f" "$k"
+  done >"$YUM_REPOS/cloudimage.repo"
+  printf ' --setopt=reposdir=%s' "$YUM_REPOS"
+}
+YUM_REPOS=$(mktemp -d)
+CLEANUP="$CLEANUP $YUM_REPOS"
+
+# pkg_install NAME...: installs the packages not installed yet, EPEL's
+# release package first (from extras) when there is no mirror; yum exits 0
+# when some of them do not exist, so each is looked for afterwards.
+pkg_install() {
+  local missing p
+  missing=
+  for p in "$@"; do pkg_installed "$p" || missing="$missing $p"; done
+  [ -n "$missing" ] || return 0
+  if [ -z "$CL_MIRROR" ] && ! pkg_installed epel-release; then
+    step "installing epel-release"
+    # shellcheck disable=SC2046
+    yum -y $(yum_opts) install epel-release || return 1
+  fi
+  step "installing$missing"
+  # shellcheck disable=SC2046,SC2086
+  yum -y $(yum_opts) install $missing || return 1
+  for p in $missing; do
+    pkg_installed "$p" || { echo "package $p was not installed"; return 1; }
+  done
+}
+
+pkg_clean() { yum clean all; }
+
+# --- L08 dhcp, L11 nic-hotplug: cloud-init 0.7 on EL6 does not write the
+# network; ifcfg-eth0..3 bring eth0 up by DHCP at boot, and udev's
+# net.hotplug runs ifup for a NIC added later when its ifcfg file has
+# ONBOOT=yes.
+EL6_NICS="eth0 eth1 eth2 eth3"
+NIC_HOTPLUG="a NIC added while running is brought up by DHCP by net.hotplug (ifcfg-eth1..3, ONBOOT=yes)"
+
+apply_L08() {
+  local n f
+  linux_apply_L08
+  for n in $EL6_NICS; do
+    f=$R/etc/sysconfig/network-scripts/ifcfg-$n
+    if [ ! -f "$f" ]; then
+      step "DHCP on $n"
+      write_file "/etc/sysconfig/network-scripts/ifcfg-$n" <<EOF
+# Written by the cloudimage-checklist provisioner (L08, L11): DHCP on $n
+# whenever it appears.
+DEVICE=$n
+TYPE=Ethernet
+BOOTPROTO=dhcp
+ONBOOT=yes
+NM_CONTROLLED=no
+USERCTL=no
+PEERDNS=yes
+IPV6INIT=no
+EOF
+    elif ! grep -qE '^ONBOOT=["'\'']?yes' "$f"; then
+      step "bringing $n up at boot"
+      sed -i '/^ONBOOT=/d' "$f"
+      echo ONBOOT=yes >>"$f"
+    fi
+  done
+}
+
+check_L08() {
+  local ok n f st
+  ok=0
+  for n in $EL6_NICS; do
+    f=$R/etc/sysconfig/network-scripts/ifcfg-$n
+    if grep -qE '^BOOTPROTO=["'\'']?dhcp' "$f" 2>/dev/null && grep -qE '^ONBOOT=["'\'']?yes' "$f"; then
+      evidence "ifcfg-$n: DHCP, ONBOOT=yes"
+    else
+      evidence "ifcfg-$n: missing, not DHCP or not ONBOOT=yes"
+      ok=1
+    fi
+  done
+  st=$(static_network)
+  if [ -n "$st" ]; then
+    evidence "static addresses configured:"
+    evidence "$st"
+    ok=1
+  fi
+  return $ok
+}
+
+check_L11() {
+  local ok
+  ok=0
+  check_L08 || ok=1
+  evidence "$NIC_HOTPLUG"
+  return $ok
+}
+
+# --- L09: NOZEROCONF, or the network scripts route 169.254.0.0/16 on the
+# NIC, in the way of the metadata service's 169.254.169.254.
+apply_L09() {
+  cloud_cfg_write 90_cloudimage_hostname.cfg <<'EOF'
+# Written by the cloudimage-checklist provisioner (L09): the hostname
+# comes from the metadata.
+preserve_hostname: false
+EOF
+  if ! grep -qE '^NOZEROCONF=["'\'']?yes' "$R/etc/sysconfig/network" 2>/dev/null; then
+    sed -i '/^NOZEROCONF=/d' "$R/etc/sysconfig/network" 2>/dev/null
+    echo NOZEROCONF=yes >>"$R/etc/sysconfig/network"
+  fi
+}
+
+check_L09() {
+  local v
+  v=$(sed -n 's/^NOZEROCONF=//p' "$R/etc/sysconfig/network" 2>/dev/null)
+  evidence "/etc/sysconfig/network NOZEROCONF: ${v:-(unset: a 169.254.0.0/16 route on the NIC)}"
+  case $v in yes | \"yes\" | \'yes\') ;; *) return 1 ;; esac
+  v=$(cloud_cfg_value preserve_hostname)
+  evidence "cloud-init preserve_hostname: ${v:-(default false)}"
+  case $v in true | True | 1 | yes) return 1 ;; esac
+  has_cmd cloud-init || [ -x "$R/usr/bin/cloud-init" ] || { evidence "cloud-init is not installed"; return 1; }
+}
+
+# --- L10 growroot: EL6's kernel cannot re-read the partition table of the
+# mounted root, so dracut-modules-growroot grows the partition in the
+# initramfs (rebuilt for each installed kernel) and cloud-init the
+# filesystem.
+apply_L10() {
+  local new k
+  new=
+  pkg_installed dracut-modules-growroot || new=1
+  pkg_install cloud-utils-growpart dracut-modules-growroot || return 1
+  if [ -n "$new" ]; then
+    for k in "$R"/boot/vmlinuz-*; do
+      [ -f "$k" ] || continue
+      k=${k##*/vmlinuz-}
+      step "growroot in the initramfs of $k"
+      dracut -f "/boot/initramfs-$k.img" "$k" || return 1
+    done
+  fi
+  cloud_cfg_write 90_cloudimage_growroot.cfg <<'EOF'
+# Written by the cloudimage-checklist provisioner (L10): grow the root
+# partition and filesystem to the disk's size at boot.
+growpart:
+  mode: auto
+  devices: ["/"]
+resize_rootfs: true
+EOF
+}
+
+check_L10() {
+  local ok
+  ok=0
+  if pkg_installed dracut-modules-growroot; then
+    evidence "dracut-modules-growroot installed (the initramfs grows the root partition)"
+  else
+    evidence "dracut-modules-growroot is not installed"
+    ok=1
+  fi
+  # linux.sh's check: growpart, resize_rootfs, root the last partition.
+  linux_check_L10 || ok=1
+  return $ok
+}
+
+linux_check_L10() {
+  local ok g
+  ok=0
+  if has_cmd growpart || [ -x "$R/usr/bin/growpart" ]; then
+    evidence "growpart: $(command -v growpart || echo /usr/bin/growpart)"
+  else
+    evidence "growpart is not installed"
+    ok=1
+  fi
+  g=$(cloud_cfg_value resize_rootfs)
+  evidence "cloud-init resize_rootfs: ${g:-(default true)}"
+  case $g in false | False | 0 | no) ok=1 ;; esac
+  if ! root_is_last_partition; then
+    evidence "the root partition is not the disk's last: growpart cannot grow it; put root last in the kickstart"
+    ok=1
+  fi
+  return $ok
+}
+
+# --- L12 console-log: grub legacy's kernel lines, edited in place (a kernel
+# installed later copies the default entry's arguments).
+GRUB_CONF=/boot/grub/grub.conf
+grub_cfg() { echo "$GRUB_CONF"; }
+
+apply_L12() {
+  local f
+  f=$R$GRUB_CONF
+  check_L12 >/dev/null && { : >"$EVIDENCE"; return 0; }
+  step "sending the boot log to the serial console"
+  awk -v add="$CONSOLE_ARGS" '
+    /^[ \t]*kernel[ \t]/ {
+      match($0, /^[ \t]*kernel[ \t]+[^ \t]+/); out = substr($0, 1, RLENGTH)
+      n = split(substr($0, RLENGTH + 1), w, /[ \t]+/)
+      for (i = 1; i <= n; i++)
+        if (w[i] != "" && w[i] !~ /^console=/ && w[i] != "quiet" && w[i] != "rhgb") out = out " " w[i]
+      print out " " add; next
+    }
+    { print }' "$f" >"$f.cloudimage" && cat "$f.cloudimage" >"$f" && rm -f "$f.cloudimage"
+  : >"$EVIDENCE"
+}
+
+check_L12() {
+  local lines missing
+  lines=$(grep -E '^[[:space:]]*kernel[[:space:]]' "$R$GRUB_CONF" 2>/dev/null)
+  if [ -z "$lines" ]; then
+    evidence "no kernel lines in $GRUB_CONF"
+    return 1
+  fi
+  evidence "$GRUB_CONF, first kernel line: $(echo "$lines" | head -n 1 | sed 's/^[[:space:]]*//')"
+  missing=$(echo "$lines" | grep -vc 'console=tty0 console=ttyS0,115200n8$')
+  [ "$missing" -eq 0 ] || { evidence "$missing kernel lines lack the serial console (or keep rhgb, quiet)"; return 1; }
+  if echo "$lines" | grep -qE '[[:space:]](rhgb|quiet)([[:space:]]|$)'; then
+    evidence "rhgb or quiet hide the boot from the serial log"
+    return 1
+  fi
+  return 0
+}
