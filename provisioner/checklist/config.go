@@ -139,8 +139,11 @@ func (c *Config) prepare(raws ...interface{}) error {
 		if u == "" {
 			continue
 		}
-		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || strings.ContainsAny(u, " '\"\\") {
-			errs = append(errs, fmt.Errorf("%s: %q is not an http:// or https:// URL", field, u))
+		p, err := url.Parse(u)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: not a URL: use http://host[:port]/...", field))
+		} else if (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || strings.ContainsAny(u, " '\"\\") {
+			errs = append(errs, fmt.Errorf("%s: %q is not an http:// or https:// URL", field, p.Redacted()))
 		}
 	}
 	var merr *packersdk.MultiError

@@ -29,6 +29,7 @@ func TestDetectFamily(t *testing.T) {
 		{"a debian derivative", "ID=devuan\nID_LIKE=debian\n", "", "", "debian"},
 		{"unknown", "ID=alpine\nVERSION_ID=3.20\n", "", "", ""},
 		{"nothing", "", "", "", ""},
+		{"redhat-release cut short", "", "Some Linux release ", "", "el8"},
 	} {
 		if got := detectFamily(tc.osRelease, tc.redhat, tc.lsb); got != tc.want {
 			t.Errorf("%s: detectFamily = %q, want %q", tc.name, got, tc.want)
@@ -60,6 +61,15 @@ func TestConfigDefaultsAndSkips(t *testing.T) {
 	slices.Sort(got)
 	if want := []string{"L09", "L10", "L13", "L14", "L17", "W02", "W05"}; !slices.Equal(got, want) {
 		t.Errorf("skipped = %v, want %v", got, want)
+	}
+}
+
+// A proxy URL's password does not appear in the error.
+func TestConfigHidesProxyPassword(t *testing.T) {
+	var c Config
+	err := c.prepare(map[string]interface{}{"package_proxy": "socks5://user:s3cret@proxy:1080"})
+	if err == nil || !strings.Contains(err.Error(), "package_proxy") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("error %v: want one naming package_proxy without the password", err)
 	}
 }
 

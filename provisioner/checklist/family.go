@@ -29,7 +29,7 @@ func detectFamily(osRelease, redhatRelease, lsbRelease string) string {
 	case strings.TrimSpace(redhatRelease) != "":
 		// "CentOS release 6.10 (Final)", "Red Hat Enterprise Linux Server release 7.9 (Maipo)"
 		id = "rhel"
-		if _, after, ok := strings.Cut(redhatRelease, "release "); ok {
+		if _, after, ok := strings.Cut(redhatRelease, "release "); ok && len(strings.Fields(after)) > 0 {
 			version = strings.Fields(after)[0]
 		}
 	case strings.TrimSpace(lsbRelease) != "":

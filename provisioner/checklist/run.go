@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"strings"
+	"time"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 )
@@ -41,7 +43,11 @@ func remoteOutput(ctx context.Context, comm packersdk.Communicator, command stri
 func guestFamily(ctx context.Context, comm packersdk.Communicator) (string, error) {
 	var files [3]string
 	for i, f := range []string{"/etc/os-release", "/etc/redhat-release", "/etc/lsb-release"} {
-		files[i], _ = remoteOutput(ctx, comm, "cat "+f+" 2>/dev/null || true")
+		out, err := remoteOutput(ctx, comm, "cat "+f+" 2>/dev/null || true")
+		if err != nil {
+			return "", fmt.Errorf("family auto: reading %s: %w", f, err)
+		}
+		files[i] = out
 	}
 	fam := detectFamily(files[0], files[1], files[2])
 	if fam == "" {
@@ -54,7 +60,9 @@ func guestFamily(ctx context.Context, comm packersdk.Communicator) (string, erro
 // step lines go to the UI, everything else it prints to the log.
 func runScript(ctx context.Context, ui packersdk.Ui, comm packersdk.Communicator, script string) ([]Result, error) {
 	path := "/tmp/cloudimage-checklist-" + randomHex() + ".sh"
-	if err := comm.Upload(path, strings.NewReader(script), nil); err != nil {
+	// 0600: the script may carry a proxy URL with its credentials.
+	var fi os.FileInfo = scriptInfo{size: int64(len(script))}
+	if err := comm.Upload(path, strings.NewReader(script), &fi); err != nil {
 		return nil, fmt.Errorf("uploading the checklist script: %w", err)
 	}
 	defer func() {
@@ -76,6 +84,9 @@ func runScript(ctx context.Context, ui packersdk.Ui, comm packersdk.Communicator
 	}
 	if cmd.ExitStatus() != 0 {
 		msg := strings.TrimSpace(stderr.String())
+		if strings.Contains(msg, "tty") {
+			return nil, fmt.Errorf("the checklist needs root and sudo wants a terminal (requiretty): set ssh_pty = true in the source (%s)", msg)
+		}
 		if strings.Contains(msg, "sudo") {
 			return nil, fmt.Errorf("the checklist needs root: log in as root, or give the user sudo without a password (%s)", msg)
 		}
@@ -116,6 +127,16 @@ func parse(r io.Reader, ui packersdk.Ui) []Result {
 	io.Copy(io.Discard, r)
 	return results
 }
+
+// scriptInfo is the FileInfo the script is uploaded with: its mode.
+type scriptInfo struct{ size int64 }
+
+func (i scriptInfo) Name() string       { return "cloudimage-checklist.sh" }
+func (i scriptInfo) Size() int64        { return i.size }
+func (i scriptInfo) Mode() os.FileMode  { return 0o600 }
+func (i scriptInfo) ModTime() time.Time { return time.Time{} }
+func (i scriptInfo) IsDir() bool        { return false }
+func (i scriptInfo) Sys() any           { return nil }
 
 func randomHex() string {
 	b := make([]byte, 6)

@@ -39,6 +39,9 @@ apt_opts() {
 }
 APT_SOURCES=$(mktemp)
 APT_UPDATED=
+# apt-daily and unattended-upgrades hold dpkg's lock for a while after the
+# first boot: wait for it (apt 1.9.11 and later; older apt ignores it).
+APT_LOCK_WAIT="-o DPkg::Lock::Timeout=600"
 CLEANUP="$CLEANUP $APT_SOURCES"
 
 # pkg_install NAME...: installs the packages not installed yet.
@@ -50,11 +53,11 @@ pkg_install() {
   step "installing$missing"
   # shellcheck disable=SC2046
   if [ -z "$APT_UPDATED" ]; then
-    apt-get -q $(apt_opts) update || return 1
+    apt-get -q $(apt_opts) $APT_LOCK_WAIT update || return 1
     APT_UPDATED=1
   fi
   # shellcheck disable=SC2046,SC2086
-  DEBIAN_FRONTEND=noninteractive apt-get -q -y $(apt_opts) \
+  DEBIAN_FRONTEND=noninteractive apt-get -q -y $(apt_opts) $APT_LOCK_WAIT \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
     install $missing
 }

@@ -162,7 +162,7 @@ check_L09() {
   v=$(cloud_cfg_value preserve_hostname)
   evidence "cloud-init preserve_hostname: ${v:-(default false)}"
   case $v in true | True | 1 | yes) return 1 ;; esac
-  has_cmd cloud-init || [ -x "$R/usr/bin/cloud-init" ] || { evidence "cloud-init is not installed"; return 1; }
+  guest_has cloud-init || { evidence "cloud-init is not installed"; return 1; }
 }
 
 # --- L10 growroot: EL6's kernel cannot re-read the partition table of the
@@ -209,7 +209,7 @@ check_L10() {
 linux_check_L10() {
   local ok g
   ok=0
-  if has_cmd growpart || [ -x "$R/usr/bin/growpart" ]; then
+  if guest_has growpart; then
     evidence "growpart: $(command -v growpart || echo /usr/bin/growpart)"
   else
     evidence "growpart is not installed"

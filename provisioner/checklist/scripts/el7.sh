@@ -85,5 +85,5 @@ check_L09() {
   v=$(cloud_cfg_value preserve_hostname)
   evidence "cloud-init preserve_hostname: ${v:-(default false)}"
   case $v in true | True | 1 | yes) return 1 ;; esac
-  has_cmd cloud-init || [ -x "$R/usr/bin/cloud-init" ] || { evidence "cloud-init is not installed"; return 1; }
+  guest_has cloud-init || { evidence "cloud-init is not installed"; return 1; }
 }

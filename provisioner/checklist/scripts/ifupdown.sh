@@ -4,9 +4,13 @@
 
 # ifupdown stanzas bound to a NIC name (not lo): a NIC with another name
 # would get nothing, and cloud-init's own stanza for the same name clashes.
+# ("auto lo eth0" names eth0 too.)
 named_stanzas() {
-  grep -HsE '^[[:space:]]*(auto|allow-hotplug|iface)[[:space:]]+' "$R/etc/network/interfaces" |
-    grep -vE '(auto|allow-hotplug|iface)[[:space:]]+lo([[:space:]]|$)' || true
+  [ -f "$R/etc/network/interfaces" ] || return 0
+  awk '/^[ \t]*(auto|allow-hotplug|iface)[ \t]/ {
+      last = ($1 == "iface") ? 2 : NF
+      for (i = 2; i <= last; i++) if ($i != "lo") { print "/etc/network/interfaces: " $0; next }
+    }' "$R/etc/network/interfaces"
 }
 
 apply_L08() {
@@ -19,7 +23,11 @@ apply_L08() {
     # Keeps lo's stanzas, "source" lines and comments; drops the others'
     # stanzas with their option lines.
     awk '
-      /^[ \t]*(auto|allow-hotplug)[ \t]/ { keep = ($2 == "lo"); if (keep) print; next }
+      /^[ \t]*(auto|allow-hotplug)[ \t]/ {
+        out = $1; for (i = 2; i <= NF; i++) if ($i == "lo") out = out " lo"
+        if (out != $1) print out
+        keep = 0; next
+      }
       /^[ \t]*iface[ \t]/ { keep = ($2 == "lo"); if (keep) print; next }
       /^[ \t]*(source|source-directory|mapping)[ \t]/ { keep = 1; print; next }
       /^[ \t]*(#|$)/ { print; next }

@@ -42,6 +42,17 @@ result() {
 
 has_cmd() { command -v "$1" >/dev/null 2>&1; }
 
+# guest_has CMD: whether the system at $R has CMD (on a test tree, in its
+# bin folders: never the host's PATH).
+guest_has() {
+  local d
+  [ -n "$R" ] || { has_cmd "$1"; return; }
+  for d in /usr/bin /usr/sbin /bin /sbin /usr/local/bin; do
+    [ -x "$R$d/$1" ] && return 0
+  done
+  return 1
+}
+
 # in_list WORD LIST: whether WORD is one of LIST's words.
 in_list() {
   case " $2 " in *" $1 "*) return 0 ;; esac
@@ -89,5 +100,8 @@ install_extra_packages() {
   [ "$CL_MODE" = apply ] && [ -n "$CL_EXTRA_PACKAGES" ] || return 0
   ITEM=extra
   # shellcheck disable=SC2086
-  pkg_install $CL_EXTRA_PACKAGES
+  pkg_install $CL_EXTRA_PACKAGES || {
+    echo "installing extra_packages ($CL_EXTRA_PACKAGES) failed" >&2
+    exit 3
+  }
 }

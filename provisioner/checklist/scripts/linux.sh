@@ -180,6 +180,17 @@ check_L02() {
 # --- L03 cloud-init ------------------------------------------------------------------
 CLOUD_INIT_SERVICES="cloud-init-local cloud-init cloud-config cloud-final"
 
+# cloud_init_services: CLOUD_INIT_SERVICES, with cloud-init 24.3's split of
+# cloud-init.service into cloud-init-main and cloud-init-network where the
+# installed cloud-init has it.
+cloud_init_services() {
+  if svc_exists cloud-init-main; then
+    echo "$CLOUD_INIT_SERVICES" | sed 's/\(^\| \)cloud-init\( \|$\)/ cloud-init-main cloud-init-network /'
+  else
+    echo "$CLOUD_INIT_SERVICES"
+  fi
+}
+
 DS_CFG=/etc/cloud/cloud.cfg.d/90_cloudimage_datasources.cfg
 ds_ours() { echo "[ $CL_DATASOURCES, None ]"; }
 
@@ -238,13 +249,13 @@ apply_L03() {
 datasource_list: $(ds_ours)
 EOF
   ds_unshadow
-  for s in $CLOUD_INIT_SERVICES; do svc_enable "$s"; done
+  for s in $(cloud_init_services); do svc_enable "$s" || return 1; done
 }
 
 check_L03() {
   local ok ds want s st
   ok=0
-  if has_cmd cloud-init || [ -x "$R/usr/bin/cloud-init" ]; then
+  if guest_has cloud-init; then
     [ -n "$R" ] || evidence_of cloud-init --version
   else
     evidence "cloud-init is not installed"
@@ -255,7 +266,7 @@ check_L03() {
   for want in $(echo "$CL_DATASOURCES" | tr ',' ' '); do
     case $ds in *"$want"*) ;; *) [ -z "$ds" ] || { evidence "datasource $want is missing"; ok=1; } ;; esac
   done
-  for s in $CLOUD_INIT_SERVICES; do
+  for s in $(cloud_init_services); do
     st=$(svc_state "$s")
     evidence "service $s: ${st:-unknown}"
     svc_is_on "$s" || ok=1
@@ -315,7 +326,7 @@ check_L06() {
   check_sshd pubkeyauthentication yes || ok=1
   v=$(cloud_cfg_value disable_root)
   evidence "keys from metadata go to the default user$( [ "$v" = false ] && echo ' and root') (cloud-init's ssh module)"
-  has_cmd cloud-init || [ -x "$R/usr/bin/cloud-init" ] || { evidence "cloud-init is not installed"; ok=1; }
+  guest_has cloud-init || { evidence "cloud-init is not installed"; ok=1; }
   return $ok
 }
 
@@ -331,7 +342,7 @@ apply_L07() {
 check_L07() {
   local ok
   ok=0
-  if has_cmd qemu-ga || [ -x "$R/usr/sbin/qemu-ga" ] || [ -x "$R/usr/bin/qemu-ga" ]; then
+  if guest_has qemu-ga; then
     [ -n "$R" ] || evidence_of qemu-ga --version
   else
     evidence "qemu-ga is not installed"
@@ -378,7 +389,7 @@ cloud_init_network() {
   for f in $(cloud_cfg_files); do
     if network_disabled_in "$f"; then return 1; fi
   done
-  has_cmd cloud-init || [ -x "$R/usr/bin/cloud-init" ]
+  guest_has cloud-init
 }
 
 # Drops whatever turns cloud-init's networking off (Ubuntu's installer
@@ -437,7 +448,7 @@ check_L09() {
   v=$(cloud_cfg_value preserve_hostname)
   evidence "cloud-init preserve_hostname: ${v:-(default false)}"
   case $v in true | True | 1 | yes) return 1 ;; esac
-  cloud_init_network || has_cmd cloud-init || [ -x "$R/usr/bin/cloud-init" ] || { evidence "cloud-init is not installed"; return 1; }
+  cloud_init_network || guest_has cloud-init || { evidence "cloud-init is not installed"; return 1; }
   return 0
 }
 
@@ -469,7 +480,7 @@ root_is_last_partition() {
 check_L10() {
   local ok g
   ok=0
-  if has_cmd growpart || [ -x "$R/usr/bin/growpart" ]; then
+  if guest_has growpart; then
     evidence "growpart: $(command -v growpart || echo /usr/bin/growpart)"
   else
     evidence "growpart is not installed"
@@ -525,8 +536,10 @@ apply_L12() {
   echo 'GRUB_SERIAL_COMMAND="serial --speed=115200"' >>"$R$GRUB_DEFAULTS"
   # Regenerated only when something changed: a second run changes nothing.
   if [ "$before" != "$(cat "$R$GRUB_DEFAULTS")" ] || ! check_L12 >/dev/null; then
+    : >"$EVIDENCE"
     step "sending the boot log to the serial console"
     grub_update
+    return
   fi
   : >"$EVIDENCE"
 }
