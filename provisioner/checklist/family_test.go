@@ -261,3 +261,21 @@ func equalMaps(a, b map[string]string) bool {
 }
 
 type discardUi struct{ quietUi }
+
+// A Debian system without ifupdown (networkd, as the fixture guest): L08
+// and L11 pass on cloud-init alone.
+func TestDebianWithoutIfupdown(t *testing.T) {
+	root := copyTree(t, "debian12")
+	if err := os.Remove(filepath.Join(root, "etc/network/interfaces")); err != nil {
+		t.Fatal(err)
+	}
+	run := runOnTree(t, "debian", "apply", root, t.TempDir(), "nftables")
+	for _, r := range run.results {
+		if (r.ID == "L08" || r.ID == "L11") && r.Status != "pass" {
+			t.Errorf("%s %s: %s\n%s", r.ID, r.Name, r.Status, r.Evidence)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc/network/interfaces")); !os.IsNotExist(err) {
+		t.Errorf("apply created /etc/network/interfaces (%v)", err)
+	}
+}
