@@ -31,8 +31,9 @@ func familyParts(family string) []string {
 		"ubuntu1404":     {"apt.sh"},
 		"ubuntu1604":     {"apt.sh", "ifupdown.sh"},
 		"ubuntu-netplan": {"apt.sh"},
-		"el7":            {"networkmanager.sh"},
-		"el8":            {"networkmanager.sh"},
+		"el6":            {"rpm.sh", "nozeroconf.sh"},
+		"el7":            {"rpm.sh", "networkmanager.sh", "nozeroconf.sh"},
+		"el8":            {"rpm.sh", "networkmanager.sh"},
 	}
 	return append(shared[family], family+".sh")
 }

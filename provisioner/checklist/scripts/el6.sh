@@ -4,8 +4,6 @@
 # ifcfg files; udev's persistent-net rules). cloud-init, cloud-utils-growpart
 # and dracut-modules-growroot come from EPEL.
 
-HTTPD=httpd
-
 # --- services (sysvinit scripts, through chkconfig and service) -------------
 # svc_name NAME: the init script of a service (EL6's agent is qemu-ga).
 svc_name() {
@@ -27,55 +25,17 @@ svc_state() {
   esac
 }
 
-# --- packages ---------------------------------------------------------------
-pkg_names() {
-  case $1 in
-    growpart) echo cloud-utils-growpart ;;
-    *) echo "$1" ;;
-  esac
+# --- packages (rpm.sh): the mirror holds CentOS 6's os, updates and extras
+# and EPEL 6 under epel ($CL_MIRROR/os/x86_64/, $CL_MIRROR/epel/x86_64/).
+RPM_REPOS="os updates extras epel"
+
+# Without a mirror, EPEL's release package comes first (from extras).
+pkg_before_install() {
+  [ -z "$CL_MIRROR" ] && ! pkg_installed epel-release || return 0
+  step "installing epel-release"
+  # shellcheck disable=SC2046
+  yum -y $(rpm_opts) install epel-release
 }
-
-pkg_installed() { rpm -q --quiet "$1"; }
-
-# yum_opts: the proxy and mirror settings, on the command line only. The
-# mirror holds CentOS 6's os, updates and extras and EPEL 6 under epel
-# ($CL_MIRROR/os/x86_64/, $CL_MIRROR/epel/x86_64/).
-yum_opts() {
-  local f k
-  [ -z "$CL_PROXY" ] || printf ' --setopt=proxy=%s' "$CL_PROXY"
-  [ -n "$CL_MIRROR" ] || return 0
-  k=
-  for f in "$R"/etc/pki/rpm-gpg/RPM-GPG-KEY-*; do [ -f "$f" ] && k="$k file://${f#"$R"}"; done
-  for f in os updates extras epel; do
-    printf '[cloudimage-%s]\nname=%s\nbaseurl=%s/%s/$basearch/\ngpgcheck=1\ngpgkey=%s\n\n' "$f" "$f" "$CL_MIRROR" "$f" "$k"
-  done >"$YUM_REPOS/cloudimage.repo"
-  printf ' --setopt=reposdir=%s' "$YUM_REPOS"
-}
-YUM_REPOS=$(mktemp -d)
-CLEANUP="$CLEANUP $YUM_REPOS"
-
-# pkg_install NAME...: installs the packages not installed yet, EPEL's
-# release package first (from extras) when there is no mirror; yum exits 0
-# when some of them do not exist, so each is looked for afterwards.
-pkg_install() {
-  local missing p
-  missing=
-  for p in "$@"; do pkg_installed "$p" || missing="$missing $p"; done
-  [ -n "$missing" ] || return 0
-  if [ -z "$CL_MIRROR" ] && ! pkg_installed epel-release; then
-    step "installing epel-release"
-    # shellcheck disable=SC2046
-    yum -y $(yum_opts) install epel-release || return 1
-  fi
-  step "installing$missing"
-  # shellcheck disable=SC2046,SC2086
-  yum -y $(yum_opts) install $missing || return 1
-  for p in $missing; do
-    pkg_installed "$p" || { echo "package $p was not installed"; return 1; }
-  done
-}
-
-pkg_clean() { yum clean all; }
 
 # --- L08 dhcp, L11 nic-hotplug: cloud-init 0.7 on EL6 does not write the
 # network; ifcfg-eth0..3 bring eth0 up by DHCP at boot, and udev's
@@ -140,31 +100,6 @@ check_L11() {
   return $ok
 }
 
-# --- L09: NOZEROCONF, or the network scripts route 169.254.0.0/16 on the
-# NIC, in the way of the metadata service's 169.254.169.254.
-apply_L09() {
-  cloud_cfg_write 90_cloudimage_hostname.cfg <<'EOF'
-# Written by the cloudimage-checklist provisioner (L09): the hostname
-# comes from the metadata.
-preserve_hostname: false
-EOF
-  if ! grep -qE '^NOZEROCONF=["'\'']?yes' "$R/etc/sysconfig/network" 2>/dev/null; then
-    sed -i '/^NOZEROCONF=/d' "$R/etc/sysconfig/network" 2>/dev/null
-    echo NOZEROCONF=yes >>"$R/etc/sysconfig/network"
-  fi
-}
-
-check_L09() {
-  local v
-  v=$(sed -n 's/^NOZEROCONF=//p' "$R/etc/sysconfig/network" 2>/dev/null)
-  evidence "/etc/sysconfig/network NOZEROCONF: ${v:-(unset: a 169.254.0.0/16 route on the NIC)}"
-  case $v in yes | \"yes\" | \'yes\') ;; *) return 1 ;; esac
-  v=$(cloud_cfg_value preserve_hostname)
-  evidence "cloud-init preserve_hostname: ${v:-(default false)}"
-  case $v in true | True | 1 | yes) return 1 ;; esac
-  guest_has cloud-init || { evidence "cloud-init is not installed"; return 1; }
-}
-
 # --- L10 growroot: EL6's kernel cannot re-read the partition table of the
 # mounted root, so dracut-modules-growroot grows the partition in the
 # initramfs (rebuilt for each installed kernel) and cloud-init the
@@ -203,25 +138,6 @@ check_L10() {
   fi
   # linux.sh's check: growpart, resize_rootfs, root the last partition.
   linux_check_L10 || ok=1
-  return $ok
-}
-
-linux_check_L10() {
-  local ok g
-  ok=0
-  if guest_has growpart; then
-    evidence "growpart: $(command -v growpart || echo /usr/bin/growpart)"
-  else
-    evidence "growpart is not installed"
-    ok=1
-  fi
-  g=$(cloud_cfg_value resize_rootfs)
-  evidence "cloud-init resize_rootfs: ${g:-(default true)}"
-  case $g in false | False | 0 | no) ok=1 ;; esac
-  if ! root_is_last_partition; then
-    evidence "the root partition is not the disk's last: growpart cannot grow it; put root last in the kickstart"
-    ok=1
-  fi
   return $ok
 }
 

@@ -3,47 +3,12 @@
 # systemd, dnf, firewalld, NetworkManager (keyfiles; ifcfg files on 8),
 # BLS boot entries whose kernel arguments grubby sets.
 
-HTTPD=httpd
 
-pkg_names() {
-  case $1 in
-    growpart) echo cloud-utils-growpart ;;
-    *) echo "$1" ;;
-  esac
-}
-
-pkg_installed() { rpm -q --quiet "$1"; }
-
-# dnf_opts: the proxy and mirror settings, on the command line only. The
-# mirror holds BaseOS and AppStream ($CL_MIRROR/BaseOS/x86_64/os/).
-dnf_opts() {
-  local f k
-  [ -z "$CL_PROXY" ] || printf ' --setopt=proxy=%s' "$CL_PROXY"
-  [ -n "$CL_MIRROR" ] || return 0
-  k=
-  for f in "$R"/etc/pki/rpm-gpg/RPM-GPG-KEY-*; do [ -f "$f" ] && k="$k file://${f#"$R"}"; done
-  for f in BaseOS AppStream; do
-    printf '[cloudimage-%s]\nname=%s\nbaseurl=%s/%s/$basearch/os/\ngpgcheck=1\ngpgkey=%s\n\n' "$f" "$f" "$CL_MIRROR" "$f" "$k"
-  done >"$DNF_REPOS/cloudimage.repo"
-  printf ' --setopt=reposdir=%s' "$DNF_REPOS"
-}
-DNF_REPOS=$(mktemp -d)
-CLEANUP="$CLEANUP $DNF_REPOS"
-
-pkg_install() {
-  local missing p
-  missing=
-  for p in "$@"; do pkg_installed "$p" || missing="$missing $p"; done
-  [ -n "$missing" ] || return 0
-  step "installing$missing"
-  # shellcheck disable=SC2046,SC2086
-  dnf -y $(dnf_opts) install $missing || return 1
-  for p in $missing; do
-    pkg_installed "$p" || { echo "package $p was not installed"; return 1; }
-  done
-}
-
-pkg_clean() { dnf clean all; }
+# Packages: rpm.sh, with dnf; the mirror holds BaseOS and AppStream
+# ($CL_MIRROR/BaseOS/x86_64/os/).
+RPM_TOOL=dnf
+RPM_REPOS="BaseOS AppStream"
+RPM_REPO_PATH='$basearch/os/'
 
 # el_major: the release's major version (8, 9, 10).
 el_major() { sed -n 's/^VERSION_ID=["'\'']\{0,1\}\([0-9]*\).*/\1/p' "$R/etc/os-release"; }

@@ -435,7 +435,11 @@ check_L11() {
 }
 
 # --- L09 metadata -----------------------------------------------------------------------
-apply_L09() {
+# Families extend apply_L09 and check_L09 by calling these.
+apply_L09() { linux_apply_L09; }
+check_L09() { linux_check_L09; }
+
+linux_apply_L09() {
   cloud_cfg_write 90_cloudimage_hostname.cfg <<'EOF'
 # Written by the cloudimage-checklist provisioner (L09): the hostname
 # comes from the metadata.
@@ -443,7 +447,7 @@ preserve_hostname: false
 EOF
 }
 
-check_L09() {
+linux_check_L09() {
   local v
   v=$(cloud_cfg_value preserve_hostname)
   evidence "cloud-init preserve_hostname: ${v:-(default false)}"
@@ -477,7 +481,10 @@ root_is_last_partition() {
   [ "$n" = "$last" ]
 }
 
-check_L10() {
+# Families extend check_L10 by calling linux_check_L10.
+check_L10() { linux_check_L10; }
+
+linux_check_L10() {
   local ok g
   ok=0
   if guest_has growpart; then
