@@ -16,5 +16,6 @@ step libvirt "$HACK_DIR/start-libvirt.sh"
 step packer "$HACK_DIR/build-packer.sh"
 step plugin "$HACK_DIR/install-plugin.sh"
 step openstack "$HACK_DIR/openstack.sh" start
+step psparse "$HACK_DIR/install-psparse.sh"
 step fixtures "$HACK_DIR/fixtures/build.sh"
 log "harness: ready in $((SECONDS - t0))s; load it with: . $ENV_FILE"

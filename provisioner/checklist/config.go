@@ -1,4 +1,4 @@
-//go:generate go tool packer-sdc mapstructure-to-hcl2 -type Config
+//go:generate go tool packer-sdc mapstructure-to-hcl2 -type Config,CloudbaseInit
 //go:generate go tool packer-sdc struct-markdown
 
 // Package checklist is the cloudimage-checklist provisioner: it makes the
@@ -46,7 +46,7 @@ type Config struct {
 	// L14: `disabled` (the default), `permissive`, or `keep` to leave
 	// SELinux as it is.
 	SELinux string `mapstructure:"selinux"`
-	// L15: `disabled` (the default) or `keep`.
+	// L15, W07: `disabled` (the default) or `keep`.
 	Firewall string `mapstructure:"firewall"`
 	// L13: install, enable and start a web server (httpd, apache2).
 	// Defaults to true.
@@ -61,26 +61,29 @@ type Config struct {
 	RootPasswordViaCloudInit *bool `mapstructure:"root_password_via_cloud_init"`
 	// L05: SSH accepts passwords. Defaults to true.
 	SSHPasswordAuth *bool `mapstructure:"ssh_password_auth"`
-	// L07: install and enable the QEMU guest agent. Defaults to true.
+	// L07, W04: install and enable the QEMU guest agent. Defaults to true.
 	GuestAgent *bool `mapstructure:"guest_agent"`
 	// L16: remove MAC addresses pinned in udev rules and network
 	// configuration. Defaults to true.
 	RemoveMACPinning *bool `mapstructure:"remove_mac_pinning"`
-	// L10, L17: grow the root partition and filesystem at boot. Defaults to
-	// true.
+	// L10, L17, W02, W05: grow the root partition and filesystem (the
+	// system volume on Windows) at boot. Defaults to true.
 	Growroot *bool `mapstructure:"growroot"`
 	// Item ids (`L13`, ...) to leave out, reported `not-applicable`.
 	SkipItems []string `mapstructure:"skip_items"`
 
-	// An HTTP proxy for the package manager during the build, such as
-	// `http://10.0.2.2:3128`. Not kept in the image.
+	// An HTTP proxy for the package manager during the build (on Windows,
+	// for the installers' downloads), such as `http://10.0.2.2:3128`. Not
+	// kept in the image.
 	PackageProxy string `mapstructure:"package_proxy"`
 	// A package mirror used instead of the guest's sources during the build
 	// (for offline sites), such as `http://mirror.example/debian`. Not kept
-	// in the image.
+	// in the image. Linux only.
 	PackageMirror string `mapstructure:"package_mirror"`
-	// More packages to install before the items are applied.
+	// More packages to install before the items are applied (Linux).
 	ExtraPackages []string `mapstructure:"extra_packages"`
+
+	WindowsConfig `mapstructure:",squash"`
 
 	ctx interpolate.Context
 }
@@ -146,6 +149,7 @@ func (c *Config) prepare(raws ...interface{}) error {
 			errs = append(errs, fmt.Errorf("%s: %q is not an http:// or https:// URL", field, p.Redacted()))
 		}
 	}
+	errs = append(errs, c.WindowsConfig.prepare()...)
 	var merr *packersdk.MultiError
 	for _, e := range errs {
 		if e != nil {
@@ -167,7 +171,8 @@ func (c *Config) skipped() []string {
 		ids []string
 	}{
 		{c.SELinux == "keep", []string{"L14"}},
-		{c.Firewall == "keep", []string{"L15"}},
+		{c.Firewall == "keep", []string{"L15", "W07"}},
+		{c.CloudbaseInit.SetPassword, []string{"W01"}},
 		{off(c.WebServer), []string{"L13"}},
 		{off(c.SerialConsole), []string{"L12"}},
 		{off(c.RootPasswordViaCloudInit), []string{"L04"}},

@@ -7,35 +7,73 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
+// FlatCloudbaseInit is an auto-generated flat version of CloudbaseInit.
+// Where the contents of a field with a `mapstructure:,squash` tag are bubbled up.
+type FlatCloudbaseInit struct {
+	Enabled          *bool             `mapstructure:"enabled" cty:"enabled" hcl:"enabled"`
+	Installer        *string           `mapstructure:"installer" cty:"installer" hcl:"installer"`
+	SetPassword      *bool             `mapstructure:"set_password" cty:"set_password" hcl:"set_password"`
+	MetadataServices []string          `mapstructure:"metadata_services" cty:"metadata_services" hcl:"metadata_services"`
+	Plugins          []string          `mapstructure:"plugins" cty:"plugins" hcl:"plugins"`
+	Settings         map[string]string `mapstructure:"settings" cty:"settings" hcl:"settings"`
+}
+
+// FlatMapstructure returns a new FlatCloudbaseInit.
+// FlatCloudbaseInit is an auto-generated flat version of CloudbaseInit.
+// Where the contents a fields with a `mapstructure:,squash` tag are bubbled up.
+func (*CloudbaseInit) FlatMapstructure() interface{ HCL2Spec() map[string]hcldec.Spec } {
+	return new(FlatCloudbaseInit)
+}
+
+// HCL2Spec returns the hcl spec of a CloudbaseInit.
+// This spec is used by HCL to read the fields of CloudbaseInit.
+// The decoded values from this spec will then be applied to a FlatCloudbaseInit.
+func (*FlatCloudbaseInit) HCL2Spec() map[string]hcldec.Spec {
+	s := map[string]hcldec.Spec{
+		"enabled":           &hcldec.AttrSpec{Name: "enabled", Type: cty.Bool, Required: false},
+		"installer":         &hcldec.AttrSpec{Name: "installer", Type: cty.String, Required: false},
+		"set_password":      &hcldec.AttrSpec{Name: "set_password", Type: cty.Bool, Required: false},
+		"metadata_services": &hcldec.AttrSpec{Name: "metadata_services", Type: cty.List(cty.String), Required: false},
+		"plugins":           &hcldec.AttrSpec{Name: "plugins", Type: cty.List(cty.String), Required: false},
+		"settings":          &hcldec.AttrSpec{Name: "settings", Type: cty.Map(cty.String), Required: false},
+	}
+	return s
+}
+
 // FlatConfig is an auto-generated flat version of Config.
 // Where the contents of a field with a `mapstructure:,squash` tag are bubbled up.
 type FlatConfig struct {
-	PackerBuildName          *string           `mapstructure:"packer_build_name" cty:"packer_build_name" hcl:"packer_build_name"`
-	PackerBuilderType        *string           `mapstructure:"packer_builder_type" cty:"packer_builder_type" hcl:"packer_builder_type"`
-	PackerCoreVersion        *string           `mapstructure:"packer_core_version" cty:"packer_core_version" hcl:"packer_core_version"`
-	PackerDebug              *bool             `mapstructure:"packer_debug" cty:"packer_debug" hcl:"packer_debug"`
-	PackerForce              *bool             `mapstructure:"packer_force" cty:"packer_force" hcl:"packer_force"`
-	PackerOnError            *string           `mapstructure:"packer_on_error" cty:"packer_on_error" hcl:"packer_on_error"`
-	PackerUserVars           map[string]string `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
-	PackerSensitiveVars      []string          `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
-	Family                   *string           `mapstructure:"family" cty:"family" hcl:"family"`
-	Mode                     *string           `mapstructure:"mode" cty:"mode" hcl:"mode"`
-	ReportFile               *string           `mapstructure:"report_file" cty:"report_file" hcl:"report_file"`
-	FailOn                   *string           `mapstructure:"fail_on" cty:"fail_on" hcl:"fail_on"`
-	SELinux                  *string           `mapstructure:"selinux" cty:"selinux" hcl:"selinux"`
-	Firewall                 *string           `mapstructure:"firewall" cty:"firewall" hcl:"firewall"`
-	WebServer                *bool             `mapstructure:"web_server" cty:"web_server" hcl:"web_server"`
-	SerialConsole            *bool             `mapstructure:"serial_console" cty:"serial_console" hcl:"serial_console"`
-	CloudInitDatasources     []string          `mapstructure:"cloud_init_datasources" cty:"cloud_init_datasources" hcl:"cloud_init_datasources"`
-	RootPasswordViaCloudInit *bool             `mapstructure:"root_password_via_cloud_init" cty:"root_password_via_cloud_init" hcl:"root_password_via_cloud_init"`
-	SSHPasswordAuth          *bool             `mapstructure:"ssh_password_auth" cty:"ssh_password_auth" hcl:"ssh_password_auth"`
-	GuestAgent               *bool             `mapstructure:"guest_agent" cty:"guest_agent" hcl:"guest_agent"`
-	RemoveMACPinning         *bool             `mapstructure:"remove_mac_pinning" cty:"remove_mac_pinning" hcl:"remove_mac_pinning"`
-	Growroot                 *bool             `mapstructure:"growroot" cty:"growroot" hcl:"growroot"`
-	SkipItems                []string          `mapstructure:"skip_items" cty:"skip_items" hcl:"skip_items"`
-	PackageProxy             *string           `mapstructure:"package_proxy" cty:"package_proxy" hcl:"package_proxy"`
-	PackageMirror            *string           `mapstructure:"package_mirror" cty:"package_mirror" hcl:"package_mirror"`
-	ExtraPackages            []string          `mapstructure:"extra_packages" cty:"extra_packages" hcl:"extra_packages"`
+	PackerBuildName          *string            `mapstructure:"packer_build_name" cty:"packer_build_name" hcl:"packer_build_name"`
+	PackerBuilderType        *string            `mapstructure:"packer_builder_type" cty:"packer_builder_type" hcl:"packer_builder_type"`
+	PackerCoreVersion        *string            `mapstructure:"packer_core_version" cty:"packer_core_version" hcl:"packer_core_version"`
+	PackerDebug              *bool              `mapstructure:"packer_debug" cty:"packer_debug" hcl:"packer_debug"`
+	PackerForce              *bool              `mapstructure:"packer_force" cty:"packer_force" hcl:"packer_force"`
+	PackerOnError            *string            `mapstructure:"packer_on_error" cty:"packer_on_error" hcl:"packer_on_error"`
+	PackerUserVars           map[string]string  `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
+	PackerSensitiveVars      []string           `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
+	Family                   *string            `mapstructure:"family" cty:"family" hcl:"family"`
+	Mode                     *string            `mapstructure:"mode" cty:"mode" hcl:"mode"`
+	ReportFile               *string            `mapstructure:"report_file" cty:"report_file" hcl:"report_file"`
+	FailOn                   *string            `mapstructure:"fail_on" cty:"fail_on" hcl:"fail_on"`
+	SELinux                  *string            `mapstructure:"selinux" cty:"selinux" hcl:"selinux"`
+	Firewall                 *string            `mapstructure:"firewall" cty:"firewall" hcl:"firewall"`
+	WebServer                *bool              `mapstructure:"web_server" cty:"web_server" hcl:"web_server"`
+	SerialConsole            *bool              `mapstructure:"serial_console" cty:"serial_console" hcl:"serial_console"`
+	CloudInitDatasources     []string           `mapstructure:"cloud_init_datasources" cty:"cloud_init_datasources" hcl:"cloud_init_datasources"`
+	RootPasswordViaCloudInit *bool              `mapstructure:"root_password_via_cloud_init" cty:"root_password_via_cloud_init" hcl:"root_password_via_cloud_init"`
+	SSHPasswordAuth          *bool              `mapstructure:"ssh_password_auth" cty:"ssh_password_auth" hcl:"ssh_password_auth"`
+	GuestAgent               *bool              `mapstructure:"guest_agent" cty:"guest_agent" hcl:"guest_agent"`
+	RemoveMACPinning         *bool              `mapstructure:"remove_mac_pinning" cty:"remove_mac_pinning" hcl:"remove_mac_pinning"`
+	Growroot                 *bool              `mapstructure:"growroot" cty:"growroot" hcl:"growroot"`
+	SkipItems                []string           `mapstructure:"skip_items" cty:"skip_items" hcl:"skip_items"`
+	PackageProxy             *string            `mapstructure:"package_proxy" cty:"package_proxy" hcl:"package_proxy"`
+	PackageMirror            *string            `mapstructure:"package_mirror" cty:"package_mirror" hcl:"package_mirror"`
+	ExtraPackages            []string           `mapstructure:"extra_packages" cty:"extra_packages" hcl:"extra_packages"`
+	AccountName              *string            `mapstructure:"account_name" cty:"account_name" hcl:"account_name"`
+	AdministratorPassword    *string            `mapstructure:"administrator_password" cty:"administrator_password" hcl:"administrator_password"`
+	VirtioWin                *string            `mapstructure:"virtio_win" cty:"virtio_win" hcl:"virtio_win"`
+	GuestAgentInstaller      *string            `mapstructure:"guest_agent_installer" cty:"guest_agent_installer" hcl:"guest_agent_installer"`
+	CloudbaseInit            *FlatCloudbaseInit `mapstructure:"cloudbase_init" cty:"cloudbase_init" hcl:"cloudbase_init"`
 }
 
 // FlatMapstructure returns a new FlatConfig.
@@ -76,6 +114,11 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"package_proxy":                &hcldec.AttrSpec{Name: "package_proxy", Type: cty.String, Required: false},
 		"package_mirror":               &hcldec.AttrSpec{Name: "package_mirror", Type: cty.String, Required: false},
 		"extra_packages":               &hcldec.AttrSpec{Name: "extra_packages", Type: cty.List(cty.String), Required: false},
+		"account_name":                 &hcldec.AttrSpec{Name: "account_name", Type: cty.String, Required: false},
+		"administrator_password":       &hcldec.AttrSpec{Name: "administrator_password", Type: cty.String, Required: false},
+		"virtio_win":                   &hcldec.AttrSpec{Name: "virtio_win", Type: cty.String, Required: false},
+		"guest_agent_installer":        &hcldec.AttrSpec{Name: "guest_agent_installer", Type: cty.String, Required: false},
+		"cloudbase_init":               &hcldec.BlockSpec{TypeName: "cloudbase_init", Nested: hcldec.ObjectSpec((*FlatCloudbaseInit)(nil).HCL2Spec())},
 	}
 	return s
 }

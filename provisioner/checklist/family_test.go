@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files of testdata/trees")
+var update = flag.Bool("update", false, "rewrite the golden files of testdata")
 
 // treeRun is one run of a family's script on a prepared root tree, with
 // the package and service managers replaced by testdata/stubs.
@@ -99,7 +99,12 @@ func snapshot(t *testing.T, root string) map[string]string {
 // golden compares got with testdata/trees/NAME (rewritten with -update).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "trees", name)
+	goldenFile(t, filepath.Join("testdata", "trees", name), got)
+}
+
+// goldenFile compares got with the file at path (rewritten with -update).
+func goldenFile(t *testing.T, path, got string) {
+	t.Helper()
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)

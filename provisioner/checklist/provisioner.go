@@ -38,16 +38,13 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 			family = f
 		}
 	}
-	if family == "windows" {
-		return fmt.Errorf("family windows: this version has the scripts of %s only", strings.Join(linuxFamilies, ", "))
-	}
-	script, err := linuxScript(c.settings(family))
+	script, where, err := c.script(family)
 	if err != nil {
 		return err
 	}
 	verb := map[string]string{"apply": "Applying and checking", "verify": "Checking"}[c.Mode]
 	ui.Say(fmt.Sprintf("%s the OpenStack image checklist (family %s)...", verb, family))
-	results, err := runScript(ctx, ui, comm, script)
+	results, err := runScript(ctx, ui, comm, script, where)
 	if err != nil {
 		return err
 	}
@@ -65,6 +62,19 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 		return fmt.Errorf("%d checklist items failed (fail_on = \"none\" reports without failing):\n  %s", len(failed), strings.Join(failed, "\n  "))
 	}
 	return nil
+}
+
+// script is the family's script and where it runs.
+func (c *Config) script(family string) (string, target, error) {
+	if family != "windows" {
+		script, err := linuxScript(c.settings(family))
+		return script, linuxTarget(), err
+	}
+	if len(c.ExtraPackages) > 0 || c.PackageMirror != "" {
+		return "", target{}, fmt.Errorf("family windows: extra_packages and package_mirror are for Linux guests")
+	}
+	script, err := windowsScript(c.settings(family), c.WindowsConfig)
+	return script, windowsTarget(c.AdministratorPassword), err
 }
 
 // reportPath is report_file, else checklist.json in the builder's output

@@ -39,12 +39,16 @@ func remoteOutput(ctx context.Context, comm packersdk.Communicator, command stri
 	return stdout.String(), nil
 }
 
-// guestFamily reads the guest's release files and names its family.
+// guestFamily reads the guest's release files and names its family; a
+// guest without a POSIX shell is asked whether it is Windows.
 func guestFamily(ctx context.Context, comm packersdk.Communicator) (string, error) {
 	var files [3]string
 	for i, f := range []string{"/etc/os-release", "/etc/redhat-release", "/etc/lsb-release"} {
 		out, err := remoteOutput(ctx, comm, "cat "+f+" 2>/dev/null || true")
 		if err != nil {
+			if isWindows(ctx, comm) {
+				return "windows", nil
+			}
 			return "", fmt.Errorf("family auto: reading %s: %w", f, err)
 		}
 		files[i] = out
@@ -56,26 +60,76 @@ func guestFamily(ctx context.Context, comm packersdk.Communicator) (string, erro
 	return fam, nil
 }
 
+// isWindows asks PowerShell for the platform: a command that works in
+// cmd.exe and PowerShell, the shells of Windows' SSH server.
+func isWindows(ctx context.Context, comm packersdk.Communicator) bool {
+	out, err := remoteOutput(ctx, comm, `powershell.exe -NoProfile -NonInteractive -Command "[Environment]::OSVersion.Platform"`)
+	return err == nil && strings.Contains(out, "Win32NT")
+}
+
+// target is where and how the script runs in the guest.
+type target struct {
+	path        string // where it is uploaded
+	run, remove string // the commands that run it and remove it
+	prefix      string // written before the script: PowerShell's BOM
+	// secret is uploaded beside the script, to secretPath, for the script
+	// to read and remove: a password that must not be in the script's text.
+	secret, secretPath string
+	permissionHints    bool // explain sudo failures
+}
+
+// linuxTarget runs the script with sh from /tmp.
+func linuxTarget() target {
+	path := "/tmp/cloudimage-checklist-" + randomHex() + ".sh"
+	return target{path: path, run: "sh " + path, remove: "rm -f " + path, permissionHints: true}
+}
+
+// windowsTarget runs the script with Windows PowerShell from
+// C:/Windows/Temp, through cmd.exe (WinRM, OpenSSH's default shell) or
+// PowerShell alike. The BOM makes PowerShell read it as UTF-8. The
+// password, if any, goes beside it as <script>.secret.
+func windowsTarget(password string) target {
+	base := "C:/Windows/Temp/cloudimage-checklist-" + randomHex()
+	path := base + ".ps1"
+	const ps = "powershell.exe -NoProfile -NonInteractive "
+	t := target{
+		path:   path,
+		run:    ps + `-ExecutionPolicy Bypass -File "` + path + `"`,
+		remove: ps + `-Command "Remove-Item -Force -ErrorAction SilentlyContinue -LiteralPath '` + path + `', '` + base + `.secret'"`,
+		prefix: "\ufeff",
+	}
+	if password != "" {
+		t.secret, t.secretPath = password, base+".secret"
+	}
+	return t
+}
+
 // runScript uploads script, runs it and collects the items' results. Its
 // step lines go to the UI, everything else it prints to the log.
-func runScript(ctx context.Context, ui packersdk.Ui, comm packersdk.Communicator, script string) ([]Result, error) {
-	path := "/tmp/cloudimage-checklist-" + randomHex() + ".sh"
-	// 0600: the script may carry a proxy URL with its credentials.
-	var fi os.FileInfo = scriptInfo{size: int64(len(script))}
-	if err := comm.Upload(path, strings.NewReader(script), &fi); err != nil {
+func runScript(ctx context.Context, ui packersdk.Ui, comm packersdk.Communicator, script string, t target) ([]Result, error) {
+	body := t.prefix + script
+	// 0600: the script may carry a proxy URL's credentials or a password.
+	var fi os.FileInfo = scriptInfo{size: int64(len(body))}
+	if err := comm.Upload(t.path, strings.NewReader(body), &fi); err != nil {
 		return nil, fmt.Errorf("uploading the checklist script: %w", err)
 	}
 	defer func() {
-		if _, err := remoteOutput(context.Background(), comm, "rm -f "+path); err != nil {
-			log.Printf("[WARN] removing %s: %v", path, err)
+		if _, err := remoteOutput(context.Background(), comm, t.remove); err != nil {
+			log.Printf("[WARN] removing %s: %v", t.path, err)
 		}
 	}()
+	if t.secret != "" {
+		var sfi os.FileInfo = scriptInfo{size: int64(len(t.secret))}
+		if err := comm.Upload(t.secretPath, strings.NewReader(t.secret), &sfi); err != nil {
+			return nil, fmt.Errorf("uploading the password file: %w", err)
+		}
+	}
 
 	pr, pw := io.Pipe()
 	var stderr bytes.Buffer
 	parsed := make(chan []Result, 1)
 	go func() { parsed <- parse(pr, ui) }()
-	cmd := &packersdk.RemoteCmd{Command: "sh " + path, Stdout: pw, Stderr: &stderr}
+	cmd := &packersdk.RemoteCmd{Command: t.run, Stdout: pw, Stderr: &stderr}
 	err := cmd.RunWithUi(ctx, comm, quietUi{})
 	pw.Close()
 	results := <-parsed
@@ -84,10 +138,10 @@ func runScript(ctx context.Context, ui packersdk.Ui, comm packersdk.Communicator
 	}
 	if cmd.ExitStatus() != 0 {
 		msg := strings.TrimSpace(stderr.String())
-		if strings.Contains(msg, "tty") {
+		if t.permissionHints && strings.Contains(msg, "tty") {
 			return nil, fmt.Errorf("the checklist needs root and sudo wants a terminal (requiretty): set ssh_pty = true in the source (%s)", msg)
 		}
-		if strings.Contains(msg, "sudo") {
+		if t.permissionHints && strings.Contains(msg, "sudo") {
 			return nil, fmt.Errorf("the checklist needs root: log in as root, or give the user sudo without a password (%s)", msg)
 		}
 		return nil, fmt.Errorf("the checklist script failed (exit status %d): %s", cmd.ExitStatus(), msg)

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-//go:embed scripts/*.sh
+//go:embed scripts/*.sh scripts/*.ps1
 var scripts embed.FS
 
 // linuxFamilies are the families whose scripts exist: the files of
@@ -52,9 +52,16 @@ type settings struct {
 }
 
 func (c *Config) settings(family string) settings {
+	items := itemsFor(family == "windows")
+	var skip []string
+	for _, id := range items {
+		if slices.Contains(c.skipped(), id) {
+			skip = append(skip, id)
+		}
+	}
 	return settings{
 		Family: family, Mode: c.Mode,
-		Items: itemsFor(family == "windows"), Skip: c.skipped(),
+		Items: items, Skip: skip,
 		Datasources: c.CloudInitDatasources, SELinux: c.SELinux,
 		Proxy: c.PackageProxy, Mirror: c.PackageMirror, ExtraPackages: c.ExtraPackages,
 	}
