@@ -17,6 +17,6 @@ set +e
 rc=${PIPESTATUS[0]}
 set -e
 if [ "$rc" -ne 0 ] && grep -q "cannot run yet" "$LOG_DIR/example-build.log"; then
-  die "the example stops where the implementation stops: the builder installed the guest from the ISO, the checklist provisioner applied and checked the OpenStack checklist (report: example/output-debian12/checklist.json) and the disk was exported; the post-processors (sysprep, verify, glance) are not written yet"
+  die "the example stops where the implementation stops: the builder installed the guest from the ISO, the checklist provisioner applied and checked the OpenStack checklist (report: example/output-debian12/checklist.json), the disk was exported and cloudimage-sysprep cleaned it (example/output-debian12/cloudimage-example-debian12.qcow2); the verify and glance post-processors are not written yet"
 fi
 exit "$rc"

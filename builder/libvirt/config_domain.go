@@ -28,8 +28,9 @@ type DomainConfig struct {
 	// `packer-<build name>`. Two builds on one host need distinct names.
 	VMName string `mapstructure:"vm_name"`
 	// The libvirt domain type: `kvm` (the default), `qemu` (software
-	// emulation, for hosts without usable KVM), or `auto` (kvm when the host
-	// can run it, qemu otherwise).
+	// emulation, for hosts without usable KVM), or `auto`: kvm when libvirt
+	// offers it and, on a local host, a probe boots the host's kernel under
+	// KVM (where nested KVM is broken it does not); qemu otherwise.
 	DomainType string `mapstructure:"domain_type"`
 	// The QEMU machine type: `pc` (the default, i440FX) or `q35`, or a
 	// versioned name such as `pc-q35-7.2`.

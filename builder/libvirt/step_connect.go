@@ -9,6 +9,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"libvirt.org/go/libvirtxml"
 
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/kvm"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
@@ -30,12 +31,22 @@ func (s *stepConnect) Run(ctx context.Context, state multistep.StateBag) multist
 	s.conn = conn
 	state.Put("libvirt", conn)
 
+	var why string
 	if c.DomainType == "auto" {
-		c.DomainType = "qemu"
+		c.DomainType, why = "qemu", "libvirt offers no kvm domains"
 		if kvmAvailable(conn) {
-			c.DomainType = "kvm"
+			c.DomainType, why = "kvm", "libvirt offers kvm domains"
+			// libvirt offers kvm wherever /dev/kvm exists, also where nested
+			// KVM hangs its guests; on this machine a probe can tell.
+			if virt.IsLocal(c.LibvirtURI) {
+				ok, reason := kvm.Usable(ctx)
+				if !ok {
+					c.DomainType = "qemu"
+				}
+				why = reason
+			}
 		}
-		ui.Say(fmt.Sprintf("domain_type auto: using %s", c.DomainType))
+		ui.Say(fmt.Sprintf("domain_type auto: using %s (%s)", c.DomainType, why))
 	}
 	putData(state, "VMName", c.VMName)
 	putData(state, "DomainType", c.DomainType)

@@ -15,6 +15,9 @@ import (
 type ConvertOptions struct {
 	Format   string // output format: qcow2, raw, vmdk, vhdx, vdi
 	Compress bool   // qcow2 compression
+	// CompressionType is qcow2's compression_type: zlib (qemu-img's
+	// default) or zstd (QEMU 5.1 and later).
+	CompressionType string
 	// Progress, when set, is called with the percentage done as qemu-img
 	// reports it.
 	Progress func(percent float64)
@@ -26,6 +29,9 @@ func Convert(ctx context.Context, src, dst string, o ConvertOptions) error {
 	args := []string{"convert", "-p", "-O", o.Format}
 	if o.Compress {
 		args = append(args, "-c")
+		if o.CompressionType != "" && o.CompressionType != "zlib" {
+			args = append(args, "-o", "compression_type="+o.CompressionType)
+		}
 	}
 	args = append(args, src, dst)
 	var stderr bytes.Buffer

@@ -177,3 +177,24 @@ func WaitForFile(ctx context.Context, path string, want []byte) error {
 		}
 	}
 }
+
+// BootOverlay starts a domain (TCG, 1 GiB, user networking) on a
+// copy-on-write overlay of disk, removed when the test ends, and returns a
+// root SSH login on it, the domain and the overlay's path.
+func BootOverlay(t *testing.T, l *libvirt.Libvirt, disk, password string) (*ssh.Client, libvirt.Domain, string) {
+	t.Helper()
+	dir := VMDir(t)
+	overlay := filepath.Join(dir, "disk.qcow2")
+	Run(t, "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", disk, overlay)
+	port := FreePort(t)
+	m := virt.Machine{
+		Name: DomainName(t), DomainType: "qemu", MemoryMiB: 1024, CPUs: 2,
+		Disks:     []virt.Disk{{Path: overlay, BootOrder: 1}},
+		SerialLog: filepath.Join(dir, "console.log"),
+		NIC:       &virt.NIC{User: &virt.UserNet{Forwards: []virt.Forward{{HostAddr: "127.0.0.1", HostPort: port, GuestPort: 22}}}},
+	}
+	dom := StartMachine(t, l, m)
+	c := WaitForSSH(t, l, dom, port, password, m.SerialLog, 6*time.Minute)
+	t.Cleanup(func() { c.Close() })
+	return c, dom, overlay
+}

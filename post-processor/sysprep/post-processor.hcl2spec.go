@@ -18,9 +18,25 @@ type FlatConfig struct {
 	PackerOnError       *string           `mapstructure:"packer_on_error" cty:"packer_on_error" hcl:"packer_on_error"`
 	PackerUserVars      map[string]string `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
 	PackerSensitiveVars []string          `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
+	VirtSysprep         *bool             `mapstructure:"sysprep" cty:"sysprep" hcl:"sysprep"`
+	Operations          []string          `mapstructure:"operations" cty:"operations" hcl:"operations"`
+	Enable              []string          `mapstructure:"enable" cty:"enable" hcl:"enable"`
+	Disable             []string          `mapstructure:"disable" cty:"disable" hcl:"disable"`
+	KeepUserAccounts    []string          `mapstructure:"keep_user_accounts" cty:"keep_user_accounts" hcl:"keep_user_accounts"`
+	RemoveUserAccounts  []string          `mapstructure:"remove_user_accounts" cty:"remove_user_accounts" hcl:"remove_user_accounts"`
+	FirstbootScripts    []string          `mapstructure:"firstboot_scripts" cty:"firstboot_scripts" hcl:"firstboot_scripts"`
+	ExtraArgs           []string          `mapstructure:"extra_args" cty:"extra_args" hcl:"extra_args"`
+	Sparsify            *bool             `mapstructure:"sparsify" cty:"sparsify" hcl:"sparsify"`
+	SparsifyMode        *string           `mapstructure:"sparsify_mode" cty:"sparsify_mode" hcl:"sparsify_mode"`
+	TmpDir              *string           `mapstructure:"tmp_dir" cty:"tmp_dir" hcl:"tmp_dir"`
 	Formats             []string          `mapstructure:"formats" cty:"formats" hcl:"formats"`
+	Compression         *string           `mapstructure:"compression" cty:"compression" hcl:"compression"`
 	OutputDirectory     *string           `mapstructure:"output_directory" cty:"output_directory" hcl:"output_directory"`
+	OutputName          *string           `mapstructure:"output_name" cty:"output_name" hcl:"output_name"`
 	KeepInput           *bool             `mapstructure:"keep_input" cty:"keep_input" hcl:"keep_input"`
+	ChecksumTypes       []string          `mapstructure:"checksum_types" cty:"checksum_types" hcl:"checksum_types"`
+	LibguestfsBackend   *string           `mapstructure:"libguestfs_backend" cty:"libguestfs_backend" hcl:"libguestfs_backend"`
+	Accelerator         *string           `mapstructure:"accelerator" cty:"accelerator" hcl:"accelerator"`
 }
 
 // FlatMapstructure returns a new FlatConfig.
@@ -43,9 +59,25 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"packer_on_error":            &hcldec.AttrSpec{Name: "packer_on_error", Type: cty.String, Required: false},
 		"packer_user_variables":      &hcldec.AttrSpec{Name: "packer_user_variables", Type: cty.Map(cty.String), Required: false},
 		"packer_sensitive_variables": &hcldec.AttrSpec{Name: "packer_sensitive_variables", Type: cty.List(cty.String), Required: false},
+		"sysprep":                    &hcldec.AttrSpec{Name: "sysprep", Type: cty.Bool, Required: false},
+		"operations":                 &hcldec.AttrSpec{Name: "operations", Type: cty.List(cty.String), Required: false},
+		"enable":                     &hcldec.AttrSpec{Name: "enable", Type: cty.List(cty.String), Required: false},
+		"disable":                    &hcldec.AttrSpec{Name: "disable", Type: cty.List(cty.String), Required: false},
+		"keep_user_accounts":         &hcldec.AttrSpec{Name: "keep_user_accounts", Type: cty.List(cty.String), Required: false},
+		"remove_user_accounts":       &hcldec.AttrSpec{Name: "remove_user_accounts", Type: cty.List(cty.String), Required: false},
+		"firstboot_scripts":          &hcldec.AttrSpec{Name: "firstboot_scripts", Type: cty.List(cty.String), Required: false},
+		"extra_args":                 &hcldec.AttrSpec{Name: "extra_args", Type: cty.List(cty.String), Required: false},
+		"sparsify":                   &hcldec.AttrSpec{Name: "sparsify", Type: cty.Bool, Required: false},
+		"sparsify_mode":              &hcldec.AttrSpec{Name: "sparsify_mode", Type: cty.String, Required: false},
+		"tmp_dir":                    &hcldec.AttrSpec{Name: "tmp_dir", Type: cty.String, Required: false},
 		"formats":                    &hcldec.AttrSpec{Name: "formats", Type: cty.List(cty.String), Required: false},
+		"compression":                &hcldec.AttrSpec{Name: "compression", Type: cty.String, Required: false},
 		"output_directory":           &hcldec.AttrSpec{Name: "output_directory", Type: cty.String, Required: false},
+		"output_name":                &hcldec.AttrSpec{Name: "output_name", Type: cty.String, Required: false},
 		"keep_input":                 &hcldec.AttrSpec{Name: "keep_input", Type: cty.Bool, Required: false},
+		"checksum_types":             &hcldec.AttrSpec{Name: "checksum_types", Type: cty.List(cty.String), Required: false},
+		"libguestfs_backend":         &hcldec.AttrSpec{Name: "libguestfs_backend", Type: cty.String, Required: false},
+		"accelerator":                &hcldec.AttrSpec{Name: "accelerator", Type: cty.String, Required: false},
 	}
 	return s
 }

@@ -1,16 +1,11 @@
 package builder_test
 
 import (
-	"bufio"
-	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/testenv"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
@@ -55,7 +50,7 @@ build { sources = ["source.cloudimage-libvirt.c"] }
 			name := fmt.Sprintf("%s-i%d", testenv.DomainName(t)[:20], i)
 			tmp := filepath.Join(dir, "tmp-"+name)
 			must(t, os.MkdirAll(tmp, 0o755))
-			out, err := runPacker(t, dir, tmp, template(name, ""), at)
+			out, err := testenv.PackerBuild(t, dir, tmp, template(name, ""), at)
 			if err == nil {
 				t.Fatalf("the interrupted build succeeded:\n%s", out)
 			}
@@ -63,7 +58,7 @@ build { sources = ["source.cloudimage-libvirt.c"] }
 				t.Fatalf("the build never reached %q:\n%s", at, out)
 			}
 			assertNoLeftovers(t, name)
-			assertEmptyDir(t, tmp)
+			testenv.AssertEmptyDir(t, tmp)
 			if _, err := os.Stat(filepath.Join(dir, "out-"+name)); !os.IsNotExist(err) {
 				t.Errorf("output directory left behind (%v)", err)
 			}
@@ -75,12 +70,12 @@ build { sources = ["source.cloudimage-libvirt.c"] }
 		name := testenv.DomainName(t)[:20] + "-fail"
 		tmp := filepath.Join(dir, "tmp-"+name)
 		must(t, os.MkdirAll(tmp, 0o755))
-		out, err := runPacker(t, dir, tmp, template(name, `ssh_timeout = "1s"`), "")
+		out, err := testenv.PackerBuild(t, dir, tmp, template(name, `ssh_timeout = "1s"`), "")
 		if err == nil || !strings.Contains(out, "Timeout waiting for SSH") {
 			t.Fatalf("want an SSH timeout, got %v:\n%s", err, out)
 		}
 		assertNoLeftovers(t, name)
-		assertEmptyDir(t, tmp)
+		testenv.AssertEmptyDir(t, tmp)
 	})
 
 	// -on-error=abort keeps the domain and the disk volume.
@@ -88,7 +83,7 @@ build { sources = ["source.cloudimage-libvirt.c"] }
 		name := testenv.DomainName(t)[:20] + "-abort"
 		tmp := filepath.Join(dir, "tmp-"+name)
 		must(t, os.MkdirAll(tmp, 0o755))
-		out, err := runPacker(t, dir, tmp, template(name, `ssh_timeout = "1s"`), "", "-on-error=abort")
+		out, err := testenv.PackerBuild(t, dir, tmp, template(name, `ssh_timeout = "1s"`), "", "-on-error=abort")
 		if err == nil {
 			t.Fatalf("the build succeeded:\n%s", out)
 		}
@@ -107,47 +102,4 @@ build { sources = ["source.cloudimage-libvirt.c"] }
 			t.Errorf("-on-error=abort: the disk volume is gone: %v", err)
 		}
 	})
-}
-
-// runPacker runs `packer build` with TMPDIR=tmp; when interruptAt is set it
-// sends SIGINT (Ctrl-C) as that text appears in the output.
-func runPacker(t *testing.T, dir, tmp, tmpl, interruptAt string, args ...string) (string, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	cmd := testenv.PackerCommand(ctx, t, dir, append(append([]string{"build", "-machine-readable"}, args...), tmpl)...)
-	cmd.Env = append(cmd.Env, "TMPDIR="+tmp, "PACKER_CACHE_DIR="+filepath.Join(dir, "packer_cache"))
-	// Its own process group, which gets the SIGINT as a terminal's Ctrl-C
-	// would: Packer's outer (panicwrap) process ignores one sent to it alone.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	must(t, cmd.Start())
-	var out strings.Builder
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(pr)
-		sent := false
-		for sc.Scan() {
-			out.WriteString(sc.Text() + "\n")
-			if interruptAt != "" && !sent && strings.Contains(sc.Text(), interruptAt) {
-				syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-				sent = true
-			}
-		}
-	}()
-	err := cmd.Wait()
-	pw.Close()
-	<-done
-	return out.String(), err
-}
-
-func assertEmptyDir(t *testing.T, dir string) {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	must(t, err)
-	for _, e := range entries {
-		t.Errorf("temporary file left behind: %s", filepath.Join(dir, e.Name()))
-	}
 }

@@ -1,13 +1,11 @@
 package harness_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/testenv"
-	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // The Debian fixture image boots under libvirt with software emulation to a
@@ -16,22 +14,8 @@ import (
 func TestFixtureImageBootsToSSH(t *testing.T) {
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_IMAGE", "CLOUDIMAGE_FIXTURE_PASSWORD")
 	image, password := env[0], env[1]
-	l := testenv.Connect(t)
-	dir := testenv.VMDir(t)
-	overlay := filepath.Join(dir, "disk.qcow2")
-	testenv.Run(t, "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image, overlay)
-
-	port := testenv.FreePort(t)
-	m := virt.Machine{
-		Name: testenv.DomainName(t), DomainType: "qemu", MemoryMiB: 1024, CPUs: 2,
-		Disks:     []virt.Disk{{Path: overlay, BootOrder: 1}},
-		SerialLog: filepath.Join(dir, "console.log"),
-		NIC:       &virt.NIC{User: &virt.UserNet{Forwards: []virt.Forward{{HostAddr: "127.0.0.1", HostPort: port, GuestPort: 22}}}},
-	}
 	start := time.Now()
-	dom := testenv.StartMachine(t, l, m)
-	c := testenv.WaitForSSH(t, l, dom, port, password, m.SerialLog, 5*time.Minute)
-	defer c.Close()
+	c, _, _ := testenv.BootOverlay(t, testenv.Connect(t), image, password)
 	t.Logf("SSH login %s after start", time.Since(start).Round(time.Second))
 
 	if got := testenv.SSHRun(t, c, "cat /etc/debian_version"); !strings.HasPrefix(got, "12.") {

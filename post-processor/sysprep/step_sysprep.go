@@ -1,0 +1,81 @@
+package sysprep
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/packer-plugin-sdk/multistep"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+)
+
+// stepSysprep runs virt-sysprep on the overlay: SSH host keys, machine-id,
+// logs, shell history, DHCP leases, ... (its operations) removed. Windows
+// guests are skipped: virt-sysprep does not support them.
+type stepSysprep struct {
+	config *Config
+}
+
+func (s *stepSysprep) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
+	ui := state.Get("ui").(packersdk.Ui)
+	c := s.config
+	if c.VirtSysprep != nil && !*c.VirtSysprep {
+		return multistep.ActionContinue
+	}
+	if g := state.Get("guest").(Guest); g.Type == "windows" {
+		ui.Error("Warning: virt-sysprep does not support Windows guests: skipped (generalize the guest with sysprep.exe in the template's shutdown_command); the disk is still sparsified and converted")
+		return multistep.ActionContinue
+	}
+	args := c.sysprepArgs(state.Get("source").(string))
+	ui.Say("Cleaning the guest with virt-sysprep...")
+	if err := state.Get("tool").(tool).run(ctx, "virt-sysprep", args...); err != nil {
+		return halt(state, err)
+	}
+	return multistep.ActionContinue
+}
+
+func (s *stepSysprep) Cleanup(multistep.StateBag) {}
+
+// clearsMachineID: whether the machine-id operation runs (it is one of
+// virt-sysprep's defaults).
+func (c *Config) clearsMachineID() bool {
+	if slices.Contains(c.Disable, "machine-id") {
+		return false
+	}
+	return len(c.Operations) == 0 || slices.Contains(c.Operations, "machine-id") || slices.Contains(c.Operations, "defaults") || slices.Contains(c.Operations, "all") || slices.Contains(c.Enable, "machine-id")
+}
+
+// sysprepArgs is virt-sysprep's command line for the disk.
+func (c *Config) sysprepArgs(disk string) []string {
+	args := []string{"--format", "qcow2", "-a", disk}
+	if len(c.Operations) > 0 || len(c.Enable) > 0 || len(c.Disable) > 0 {
+		ops := c.Operations
+		if len(ops) == 0 {
+			ops = []string{"defaults"}
+		}
+		for _, op := range c.Enable {
+			ops = append(ops, op)
+		}
+		for _, op := range c.Disable {
+			ops = append(ops, "-"+op)
+		}
+		args = append(args, "--operations", strings.Join(ops, ","))
+	}
+	if len(c.KeepUserAccounts) > 0 {
+		args = append(args, "--keep-user-accounts", strings.Join(c.KeepUserAccounts, ","))
+	}
+	if len(c.RemoveUserAccounts) > 0 {
+		args = append(args, "--remove-user-accounts", strings.Join(c.RemoveUserAccounts, ","))
+	}
+	for _, f := range c.FirstbootScripts {
+		args = append(args, "--firstboot", f)
+	}
+	if c.clearsMachineID() {
+		// virt-sysprep's customize part writes a new random machine-id after
+		// its machine-id operation emptied it: every instance of the image
+		// would share it (and the DHCP client id systemd derives from it).
+		// Emptied, systemd makes one per instance at first boot.
+		args = append(args, "--run-command", "if [ -s /etc/machine-id ]; then : > /etc/machine-id; fi")
+	}
+	return append(args, c.ExtraArgs...)
+}

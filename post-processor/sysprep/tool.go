@@ -1,0 +1,114 @@
+package sysprep
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+)
+
+// tool runs the libguestfs programs with the environment that chooses
+// their backend and accelerator.
+type tool struct {
+	ui  packersdk.Ui
+	env []string // added to the environment: LIBGUESTFS_*
+}
+
+// run runs name with args, each output line shown in the UI (prefixed
+// with the program's name), and fails with the command line and the end
+// of its stderr. The program gets its own process group, so that a cancel
+// also stops the QEMU appliance it started, and no terminal: stdin is
+// /dev/null, so nothing can wait for input.
+func (t tool) run(ctx context.Context, name string, args ...string) error {
+	cmd := t.command(ctx, name, args...)
+	var stderr tailBuffer
+	pr, pw := io.Pipe()
+	cmd.Stdout = pw
+	cmd.Stderr = io.MultiWriter(pw, &stderr)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		sc.Split(scanLines)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if line != "" && !strings.HasPrefix(line, name+":") {
+				line = name + ": " + line
+			}
+			if line != "" {
+				t.ui.Message(line)
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	err := cmd.Run()
+	pw.Close()
+	<-done
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+// output runs name with args and returns its standard output.
+func (t tool) output(ctx context.Context, name string, args ...string) ([]byte, error) {
+	cmd := t.command(ctx, name, args...)
+	var stderr tailBuffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+// command is name with args in its own process group, which a cancel
+// stops, QEMU appliance included.
+func (t tool) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), t.env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	return cmd
+}
+
+// scanLines splits at \n and at the \r of progress bars.
+func scanLines(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
+}
+
+// tailBuffer keeps the last 4 KiB written to it: enough of stderr to say
+// why a program failed.
+type tailBuffer struct{ b []byte }
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > 4096 {
+		t.b = t.b[len(t.b)-4096:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string { return string(t.b) }
