@@ -2,8 +2,10 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -28,4 +30,28 @@ func Packer(t *testing.T, dir string, args ...string) string {
 		t.Fatalf("packer %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// PostProcessorTemplate writes a template whose build hands file to one
+// post-processor of type kind (the null builder, then artifice), with
+// settings as its body, and returns its path.
+func PostProcessorTemplate(t *testing.T, dir, file, kind, settings string) string {
+	t.Helper()
+	tmpl := fmt.Sprintf(`
+source "null" "disk" { communicator = "none" }
+build {
+  sources = ["source.null.disk"]
+  post-processors {
+    post-processor "artifice" { files = [%q] }
+    post-processor %q {
+%s
+    }
+  }
+}
+`, file, kind, settings)
+	path := filepath.Join(dir, kind+"-"+RandomHex(t, 3)+".pkr.hcl")
+	if err := os.WriteFile(path, []byte(tmpl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -10,16 +10,50 @@ import (
 // FlatConfig is an auto-generated flat version of Config.
 // Where the contents of a field with a `mapstructure:,squash` tag are bubbled up.
 type FlatConfig struct {
-	PackerBuildName     *string           `mapstructure:"packer_build_name" cty:"packer_build_name" hcl:"packer_build_name"`
-	PackerBuilderType   *string           `mapstructure:"packer_builder_type" cty:"packer_builder_type" hcl:"packer_builder_type"`
-	PackerCoreVersion   *string           `mapstructure:"packer_core_version" cty:"packer_core_version" hcl:"packer_core_version"`
-	PackerDebug         *bool             `mapstructure:"packer_debug" cty:"packer_debug" hcl:"packer_debug"`
-	PackerForce         *bool             `mapstructure:"packer_force" cty:"packer_force" hcl:"packer_force"`
-	PackerOnError       *string           `mapstructure:"packer_on_error" cty:"packer_on_error" hcl:"packer_on_error"`
-	PackerUserVars      map[string]string `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
-	PackerSensitiveVars []string          `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
-	Cloud               *string           `mapstructure:"cloud" cty:"cloud" hcl:"cloud"`
-	ImageName           *string           `mapstructure:"image_name" required:"true" cty:"image_name" hcl:"image_name"`
+	PackerBuildName             *string           `mapstructure:"packer_build_name" cty:"packer_build_name" hcl:"packer_build_name"`
+	PackerBuilderType           *string           `mapstructure:"packer_builder_type" cty:"packer_builder_type" hcl:"packer_builder_type"`
+	PackerCoreVersion           *string           `mapstructure:"packer_core_version" cty:"packer_core_version" hcl:"packer_core_version"`
+	PackerDebug                 *bool             `mapstructure:"packer_debug" cty:"packer_debug" hcl:"packer_debug"`
+	PackerForce                 *bool             `mapstructure:"packer_force" cty:"packer_force" hcl:"packer_force"`
+	PackerOnError               *string           `mapstructure:"packer_on_error" cty:"packer_on_error" hcl:"packer_on_error"`
+	PackerUserVars              map[string]string `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
+	PackerSensitiveVars         []string          `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
+	Cloud                       *string           `mapstructure:"cloud" cty:"cloud" hcl:"cloud"`
+	IdentityEndpoint            *string           `mapstructure:"identity_endpoint" cty:"identity_endpoint" hcl:"identity_endpoint"`
+	Username                    *string           `mapstructure:"username" cty:"username" hcl:"username"`
+	UserID                      *string           `mapstructure:"user_id" cty:"user_id" hcl:"user_id"`
+	Password                    *string           `mapstructure:"password" cty:"password" hcl:"password"`
+	ProjectName                 *string           `mapstructure:"project_name" cty:"project_name" hcl:"project_name"`
+	ProjectID                   *string           `mapstructure:"project_id" cty:"project_id" hcl:"project_id"`
+	UserDomainName              *string           `mapstructure:"user_domain_name" cty:"user_domain_name" hcl:"user_domain_name"`
+	UserDomainID                *string           `mapstructure:"user_domain_id" cty:"user_domain_id" hcl:"user_domain_id"`
+	ProjectDomainName           *string           `mapstructure:"project_domain_name" cty:"project_domain_name" hcl:"project_domain_name"`
+	ProjectDomainID             *string           `mapstructure:"project_domain_id" cty:"project_domain_id" hcl:"project_domain_id"`
+	ApplicationCredentialID     *string           `mapstructure:"application_credential_id" cty:"application_credential_id" hcl:"application_credential_id"`
+	ApplicationCredentialName   *string           `mapstructure:"application_credential_name" cty:"application_credential_name" hcl:"application_credential_name"`
+	ApplicationCredentialSecret *string           `mapstructure:"application_credential_secret" cty:"application_credential_secret" hcl:"application_credential_secret"`
+	Token                       *string           `mapstructure:"token" cty:"token" hcl:"token"`
+	Region                      *string           `mapstructure:"region" cty:"region" hcl:"region"`
+	EndpointType                *string           `mapstructure:"endpoint_type" cty:"endpoint_type" hcl:"endpoint_type"`
+	Insecure                    *bool             `mapstructure:"insecure" cty:"insecure" hcl:"insecure"`
+	CACertFile                  *string           `mapstructure:"cacert" cty:"cacert" hcl:"cacert"`
+	ClientCert                  *string           `mapstructure:"cert" cty:"cert" hcl:"cert"`
+	ClientKey                   *string           `mapstructure:"key" cty:"key" hcl:"key"`
+	ImageName                   *string           `mapstructure:"image_name" required:"true" cty:"image_name" hcl:"image_name"`
+	DiskFormat                  *string           `mapstructure:"disk_format" cty:"disk_format" hcl:"disk_format"`
+	ContainerFormat             *string           `mapstructure:"container_format" cty:"container_format" hcl:"container_format"`
+	Visibility                  *string           `mapstructure:"visibility" cty:"visibility" hcl:"visibility"`
+	Hidden                      *bool             `mapstructure:"hidden" cty:"hidden" hcl:"hidden"`
+	Protected                   *bool             `mapstructure:"protected" cty:"protected" hcl:"protected"`
+	Tags                        []string          `mapstructure:"tags" cty:"tags" hcl:"tags"`
+	MinDisk                     *int              `mapstructure:"min_disk" cty:"min_disk" hcl:"min_disk"`
+	MinRAM                      *int              `mapstructure:"min_ram" cty:"min_ram" hcl:"min_ram"`
+	Properties                  map[string]string `mapstructure:"properties" cty:"properties" hcl:"properties"`
+	ImportMethod                *string           `mapstructure:"import_method" cty:"import_method" hcl:"import_method"`
+	OnConflict                  *string           `mapstructure:"on_conflict" cty:"on_conflict" hcl:"on_conflict"`
+	Members                     []string          `mapstructure:"members" cty:"members" hcl:"members"`
+	Timeout                     *string           `mapstructure:"timeout" cty:"timeout" hcl:"timeout"`
+	Retries                     *int              `mapstructure:"retries" cty:"retries" hcl:"retries"`
 }
 
 // FlatMapstructure returns a new FlatConfig.
@@ -34,16 +68,50 @@ func (*Config) FlatMapstructure() interface{ HCL2Spec() map[string]hcldec.Spec }
 // The decoded values from this spec will then be applied to a FlatConfig.
 func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 	s := map[string]hcldec.Spec{
-		"packer_build_name":          &hcldec.AttrSpec{Name: "packer_build_name", Type: cty.String, Required: false},
-		"packer_builder_type":        &hcldec.AttrSpec{Name: "packer_builder_type", Type: cty.String, Required: false},
-		"packer_core_version":        &hcldec.AttrSpec{Name: "packer_core_version", Type: cty.String, Required: false},
-		"packer_debug":               &hcldec.AttrSpec{Name: "packer_debug", Type: cty.Bool, Required: false},
-		"packer_force":               &hcldec.AttrSpec{Name: "packer_force", Type: cty.Bool, Required: false},
-		"packer_on_error":            &hcldec.AttrSpec{Name: "packer_on_error", Type: cty.String, Required: false},
-		"packer_user_variables":      &hcldec.AttrSpec{Name: "packer_user_variables", Type: cty.Map(cty.String), Required: false},
-		"packer_sensitive_variables": &hcldec.AttrSpec{Name: "packer_sensitive_variables", Type: cty.List(cty.String), Required: false},
-		"cloud":                      &hcldec.AttrSpec{Name: "cloud", Type: cty.String, Required: false},
-		"image_name":                 &hcldec.AttrSpec{Name: "image_name", Type: cty.String, Required: false},
+		"packer_build_name":             &hcldec.AttrSpec{Name: "packer_build_name", Type: cty.String, Required: false},
+		"packer_builder_type":           &hcldec.AttrSpec{Name: "packer_builder_type", Type: cty.String, Required: false},
+		"packer_core_version":           &hcldec.AttrSpec{Name: "packer_core_version", Type: cty.String, Required: false},
+		"packer_debug":                  &hcldec.AttrSpec{Name: "packer_debug", Type: cty.Bool, Required: false},
+		"packer_force":                  &hcldec.AttrSpec{Name: "packer_force", Type: cty.Bool, Required: false},
+		"packer_on_error":               &hcldec.AttrSpec{Name: "packer_on_error", Type: cty.String, Required: false},
+		"packer_user_variables":         &hcldec.AttrSpec{Name: "packer_user_variables", Type: cty.Map(cty.String), Required: false},
+		"packer_sensitive_variables":    &hcldec.AttrSpec{Name: "packer_sensitive_variables", Type: cty.List(cty.String), Required: false},
+		"cloud":                         &hcldec.AttrSpec{Name: "cloud", Type: cty.String, Required: false},
+		"identity_endpoint":             &hcldec.AttrSpec{Name: "identity_endpoint", Type: cty.String, Required: false},
+		"username":                      &hcldec.AttrSpec{Name: "username", Type: cty.String, Required: false},
+		"user_id":                       &hcldec.AttrSpec{Name: "user_id", Type: cty.String, Required: false},
+		"password":                      &hcldec.AttrSpec{Name: "password", Type: cty.String, Required: false},
+		"project_name":                  &hcldec.AttrSpec{Name: "project_name", Type: cty.String, Required: false},
+		"project_id":                    &hcldec.AttrSpec{Name: "project_id", Type: cty.String, Required: false},
+		"user_domain_name":              &hcldec.AttrSpec{Name: "user_domain_name", Type: cty.String, Required: false},
+		"user_domain_id":                &hcldec.AttrSpec{Name: "user_domain_id", Type: cty.String, Required: false},
+		"project_domain_name":           &hcldec.AttrSpec{Name: "project_domain_name", Type: cty.String, Required: false},
+		"project_domain_id":             &hcldec.AttrSpec{Name: "project_domain_id", Type: cty.String, Required: false},
+		"application_credential_id":     &hcldec.AttrSpec{Name: "application_credential_id", Type: cty.String, Required: false},
+		"application_credential_name":   &hcldec.AttrSpec{Name: "application_credential_name", Type: cty.String, Required: false},
+		"application_credential_secret": &hcldec.AttrSpec{Name: "application_credential_secret", Type: cty.String, Required: false},
+		"token":                         &hcldec.AttrSpec{Name: "token", Type: cty.String, Required: false},
+		"region":                        &hcldec.AttrSpec{Name: "region", Type: cty.String, Required: false},
+		"endpoint_type":                 &hcldec.AttrSpec{Name: "endpoint_type", Type: cty.String, Required: false},
+		"insecure":                      &hcldec.AttrSpec{Name: "insecure", Type: cty.Bool, Required: false},
+		"cacert":                        &hcldec.AttrSpec{Name: "cacert", Type: cty.String, Required: false},
+		"cert":                          &hcldec.AttrSpec{Name: "cert", Type: cty.String, Required: false},
+		"key":                           &hcldec.AttrSpec{Name: "key", Type: cty.String, Required: false},
+		"image_name":                    &hcldec.AttrSpec{Name: "image_name", Type: cty.String, Required: false},
+		"disk_format":                   &hcldec.AttrSpec{Name: "disk_format", Type: cty.String, Required: false},
+		"container_format":              &hcldec.AttrSpec{Name: "container_format", Type: cty.String, Required: false},
+		"visibility":                    &hcldec.AttrSpec{Name: "visibility", Type: cty.String, Required: false},
+		"hidden":                        &hcldec.AttrSpec{Name: "hidden", Type: cty.Bool, Required: false},
+		"protected":                     &hcldec.AttrSpec{Name: "protected", Type: cty.Bool, Required: false},
+		"tags":                          &hcldec.AttrSpec{Name: "tags", Type: cty.List(cty.String), Required: false},
+		"min_disk":                      &hcldec.AttrSpec{Name: "min_disk", Type: cty.Number, Required: false},
+		"min_ram":                       &hcldec.AttrSpec{Name: "min_ram", Type: cty.Number, Required: false},
+		"properties":                    &hcldec.AttrSpec{Name: "properties", Type: cty.Map(cty.String), Required: false},
+		"import_method":                 &hcldec.AttrSpec{Name: "import_method", Type: cty.String, Required: false},
+		"on_conflict":                   &hcldec.AttrSpec{Name: "on_conflict", Type: cty.String, Required: false},
+		"members":                       &hcldec.AttrSpec{Name: "members", Type: cty.List(cty.String), Required: false},
+		"timeout":                       &hcldec.AttrSpec{Name: "timeout", Type: cty.String, Required: false},
+		"retries":                       &hcldec.AttrSpec{Name: "retries", Type: cty.Number, Required: false},
 	}
 	return s
 }

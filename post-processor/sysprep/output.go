@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/artifact"
 )
 
 // output is one file to produce: written to temp, renamed to final once
@@ -50,7 +52,7 @@ func findOutput(outputs []*output, format string) *output {
 // stem is a file's name without its disk image extension.
 func stem(path string) string {
 	base := filepath.Base(path)
-	if hasDiskExtension(base) {
+	if artifact.HasDiskExtension(base) {
 		return base[:len(base)-len(filepath.Ext(base))]
 	}
 	return base

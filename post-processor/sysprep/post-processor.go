@@ -16,6 +16,8 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/common"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/artifact"
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 )
 
@@ -112,7 +114,7 @@ func (p *PostProcessor) Configure(raws ...interface{}) error {
 func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a packersdk.Artifact) (packersdk.Artifact, bool, bool, error) {
 	c := &p.config
 	start := time.Now()
-	input, info, err := inputDisk(ctx, a)
+	input, info, err := artifact.Disk(ctx, a)
 	if err != nil {
 		return nil, false, false, err
 	}

@@ -25,26 +25,10 @@ import (
 // is broken on this machine.
 var guestfsEnv = []string{"LIBGUESTFS_BACKEND=direct", "LIBGUESTFS_BACKEND_SETTINGS=force_tcg"}
 
-// template is a build whose only job is the post-processor, on disk.
-func template(t *testing.T, dir, disk, settings string) string {
+// template is a build whose only job is the post-processor, on file.
+func template(t *testing.T, dir, file, settings string) string {
 	t.Helper()
-	tmpl := fmt.Sprintf(`
-source "null" "disk" { communicator = "none" }
-build {
-  sources = ["source.null.disk"]
-  post-processors {
-    post-processor "artifice" { files = [%q] }
-    post-processor "cloudimage-sysprep" {
-%s
-    }
-  }
-}
-`, disk, settings)
-	path := filepath.Join(dir, "sysprep.pkr.hcl")
-	if err := os.WriteFile(path, []byte(tmpl), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return testenv.PostProcessorTemplate(t, dir, file, "cloudimage-sysprep", settings)
 }
 
 func sha(t *testing.T, path string) string {

@@ -1,4 +1,6 @@
-package sysprep
+// Package artifact reads what post-processors need from the artifact they
+// are given.
+package artifact
 
 import (
 	"context"
@@ -13,17 +15,17 @@ import (
 
 var diskExtensions = []string{".qcow2", ".img", ".raw", ".vmdk", ".vhdx", ".vhd", ".vdi"}
 
-// inputDisk finds the artifact's one disk file: the "disk_path" its state
+// Disk finds the artifact's one disk file: the "disk_path" its state
 // names (this plugin's builder), its only file, or the one file with a
 // disk image's extension or a format qemu-img recognises (the QEMU builder
 // writes files without an extension).
-func inputDisk(ctx context.Context, a packersdk.Artifact) (string, image.Info, error) {
+func Disk(ctx context.Context, a packersdk.Artifact) (string, image.Info, error) {
 	path, _ := a.State("disk_path").(string)
 	if path == "" {
 		files := a.Files()
 		var disks []string
 		for _, f := range files {
-			if len(files) == 1 || hasDiskExtension(f) {
+			if len(files) == 1 || HasDiskExtension(f) {
 				disks = append(disks, f)
 				continue
 			}
@@ -32,7 +34,7 @@ func inputDisk(ctx context.Context, a packersdk.Artifact) (string, image.Info, e
 			}
 		}
 		if len(disks) != 1 {
-			return "", image.Info{}, fmt.Errorf("the input artifact (%s) has %d disk files among %q: cloudimage-sysprep takes an artifact with one", a.BuilderId(), len(disks), files)
+			return "", image.Info{}, fmt.Errorf("the input artifact (%s) has %d disk files among %q: a post-processor of this plugin takes an artifact with one", a.BuilderId(), len(disks), files)
 		}
 		path = disks[0]
 	}
@@ -43,7 +45,8 @@ func inputDisk(ctx context.Context, a packersdk.Artifact) (string, image.Info, e
 	return path, info, nil
 }
 
-func hasDiskExtension(path string) bool {
+// HasDiskExtension: whether path ends in a disk image's extension.
+func HasDiskExtension(path string) bool {
 	ext := strings.ToLower(filepath.Ext(path))
 	for _, e := range diskExtensions {
 		if ext == e {

@@ -1,0 +1,59 @@
+package glance
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+)
+
+// BuilderID identifies the artifacts of this post-processor.
+const BuilderID = "cloudimage.post-processor.glance"
+
+// Artifact is the image in Glance.
+type Artifact struct {
+	client   *gophercloud.ServiceClient
+	id, name string
+	region   string
+}
+
+func (a *Artifact) BuilderId() string { return BuilderID }
+
+// Files: none here; the image is in Glance.
+func (a *Artifact) Files() []string { return nil }
+
+// Id is the image's ID.
+func (a *Artifact) Id() string { return a.id }
+
+func (a *Artifact) String() string {
+	if a.region != "" {
+		return fmt.Sprintf("Glance image %q: %s (region %s)", a.name, a.id, a.region)
+	}
+	return fmt.Sprintf("Glance image %q: %s", a.name, a.id)
+}
+
+// State holds "image_id", "image_name" and "region".
+func (a *Artifact) State(name string) interface{} {
+	switch name {
+	case "image_id":
+		return a.id
+	case "image_name":
+		return a.name
+	case "region":
+		return a.region
+	}
+	return nil
+}
+
+// Destroy deletes the image from Glance.
+func (a *Artifact) Destroy() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := images.Delete(ctx, a.client, a.id).ExtractErr()
+	if gophercloud.ResponseCodeIs(err, 404) {
+		return nil
+	}
+	return err
+}

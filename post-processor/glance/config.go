@@ -1,0 +1,188 @@
+//go:generate go tool packer-sdc struct-markdown
+
+package glance
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"time"
+
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	"github.com/hashicorp/packer-plugin-sdk/template/config"
+)
+
+// AuthConfig is how the post-processor reaches Glance: a cloud of
+// clouds.yaml, or these settings, each defaulting to its OS_* variable.
+// The names are those of Packer's OpenStack builder where it has them.
+type AuthConfig struct {
+	// The cloud's name in clouds.yaml (found as the OpenStack clients find
+	// it: OS_CLIENT_CONFIG_FILE, ./clouds.yaml, ~/.config/openstack,
+	// /etc/openstack). Defaults to `OS_CLOUD`. The settings below override
+	// the cloud's.
+	Cloud string `mapstructure:"cloud"`
+	// Keystone's URL (`OS_AUTH_URL`), such as `https://keystone:5000/v3`.
+	IdentityEndpoint string `mapstructure:"identity_endpoint"`
+	// The user's name (`OS_USERNAME`) or ID (`OS_USER_ID`).
+	Username string `mapstructure:"username"`
+	UserID   string `mapstructure:"user_id"`
+	// The user's password (`OS_PASSWORD`). Sensitive.
+	Password string `mapstructure:"password"`
+	// The project's name (`OS_PROJECT_NAME`) or ID (`OS_PROJECT_ID`).
+	ProjectName string `mapstructure:"project_name"`
+	ProjectID   string `mapstructure:"project_id"`
+	// The user's domain (`OS_USER_DOMAIN_NAME`, `OS_USER_DOMAIN_ID`).
+	UserDomainName string `mapstructure:"user_domain_name"`
+	UserDomainID   string `mapstructure:"user_domain_id"`
+	// The project's domain (`OS_PROJECT_DOMAIN_NAME`,
+	// `OS_PROJECT_DOMAIN_ID`).
+	ProjectDomainName string `mapstructure:"project_domain_name"`
+	ProjectDomainID   string `mapstructure:"project_domain_id"`
+	// An application credential (`OS_APPLICATION_CREDENTIAL_ID` or `_NAME`,
+	// and `_SECRET`), instead of a password.
+	ApplicationCredentialID     string `mapstructure:"application_credential_id"`
+	ApplicationCredentialName   string `mapstructure:"application_credential_name"`
+	ApplicationCredentialSecret string `mapstructure:"application_credential_secret"`
+	// A token (`OS_TOKEN`), instead of a password. Sensitive.
+	Token string `mapstructure:"token"`
+	// The region (`OS_REGION_NAME`).
+	Region string `mapstructure:"region"`
+	// The catalog's interface for Glance: `public` (the default),
+	// `internal` or `admin` (`OS_INTERFACE`).
+	EndpointType string `mapstructure:"endpoint_type"`
+	// Skip TLS verification (`OS_INSECURE`).
+	Insecure bool `mapstructure:"insecure"`
+	// CA bundle, client certificate and key files (`OS_CACERT`, `OS_CERT`,
+	// `OS_KEY`).
+	CACertFile string `mapstructure:"cacert"`
+	ClientCert string `mapstructure:"cert"`
+	ClientKey  string `mapstructure:"key"`
+}
+
+var (
+	diskFormats      = []string{"qcow2", "raw", "vmdk", "vhd", "vhdx", "vdi", "iso", "ploop", "ami", "ari", "aki"}
+	containerFormats = []string{"bare", "ovf", "ova", "docker", "compressed", "ami", "ari", "aki"}
+	visibilities     = []string{"public", "private", "shared", "community"}
+	onConflicts      = []string{"error", "replace", "rename", "keep"}
+	propertyKey      = regexp.MustCompile(`^[A-Za-z0-9_:.-]{1,255}$`)
+)
+
+func (c *Config) prepare(raws ...interface{}) error {
+	if err := config.Decode(c, &config.DecodeOpts{
+		PluginType:         "cloudimage-glance",
+		Interpolate:        true,
+		InterpolateContext: &c.ctx,
+	}, raws...); err != nil {
+		return err
+	}
+	c.fromEnv()
+	for _, s := range []string{c.Password, c.Token, c.ApplicationCredentialSecret} {
+		if s != "" {
+			packersdk.LogSecretFilter.Set(s)
+		}
+	}
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.ImageName == "" {
+		add("image_name is required")
+	}
+	if c.Cloud == "" && c.IdentityEndpoint == "" {
+		add("cloud or identity_endpoint: name a cloud of clouds.yaml (or set OS_CLOUD), or give identity_endpoint (or OS_AUTH_URL) and credentials")
+	}
+	if c.Cloud == "" && c.IdentityEndpoint != "" && c.Password == "" && c.Token == "" && c.ApplicationCredentialSecret == "" {
+		add("password, token or application_credential_secret: identity_endpoint needs one (or OS_PASSWORD, OS_TOKEN, OS_APPLICATION_CREDENTIAL_SECRET)")
+	}
+	c.EndpointType = cmp.Or(c.EndpointType, "public")
+	if !slices.Contains([]string{"public", "internal", "admin", "publicURL", "internalURL", "adminURL"}, c.EndpointType) {
+		add("endpoint_type %q is not one of public, internal, admin", c.EndpointType)
+	}
+	for field, f := range map[string]string{"cacert": c.CACertFile, "cert": c.ClientCert, "key": c.ClientKey} {
+		if f != "" {
+			if _, err := os.Stat(f); err != nil {
+				add("%s: %v", field, err)
+			}
+		}
+	}
+	if (c.ClientCert == "") != (c.ClientKey == "") {
+		add("cert and key: set both")
+	}
+	if c.DiskFormat != "" && !slices.Contains(diskFormats, c.DiskFormat) {
+		add("disk_format %q is not one of %v", c.DiskFormat, diskFormats)
+	}
+	c.ContainerFormat = cmp.Or(c.ContainerFormat, "bare")
+	if !slices.Contains(containerFormats, c.ContainerFormat) {
+		add("container_format %q is not one of %v", c.ContainerFormat, containerFormats)
+	}
+	c.Visibility = cmp.Or(c.Visibility, "private")
+	if !slices.Contains(visibilities, c.Visibility) {
+		add("visibility %q is not one of %v", c.Visibility, visibilities)
+	}
+	if len(c.Members) > 0 && c.Visibility != "shared" {
+		add("members: the image's visibility must be \"shared\" to have members (it is %q)", c.Visibility)
+	}
+	if c.MinDisk < 0 || c.MinRAM < 0 {
+		add("min_disk and min_ram: not negative")
+	}
+	for k := range c.Properties {
+		if !propertyKey.MatchString(k) {
+			add("properties: %q is not a property name", k)
+		}
+	}
+	c.OnConflict = cmp.Or(c.OnConflict, "error")
+	if !slices.Contains(onConflicts, c.OnConflict) {
+		add("on_conflict %q is not one of %v", c.OnConflict, onConflicts)
+	}
+	c.ImportMethod = cmp.Or(c.ImportMethod, "direct")
+	if c.ImportMethod != "direct" {
+		add("import_method %q: this version uploads with direct (PUT /file) only", c.ImportMethod)
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 60 * time.Minute
+	}
+	if c.Timeout < 0 {
+		add("timeout: not negative")
+	}
+	if c.Retries == nil {
+		r := 3
+		c.Retries = &r
+	}
+	if *c.Retries < 0 {
+		add("retries: not negative")
+	}
+	var merr *packersdk.MultiError
+	for _, e := range errs {
+		merr = packersdk.MultiErrorAppend(merr, e)
+	}
+	if merr != nil {
+		return merr
+	}
+	return nil
+}
+
+// fromEnv fills the unset settings from the OS_* variables.
+func (a *AuthConfig) fromEnv() {
+	for _, f := range []struct {
+		v   *string
+		env string
+	}{
+		{&a.Cloud, "OS_CLOUD"}, {&a.IdentityEndpoint, "OS_AUTH_URL"},
+		{&a.Username, "OS_USERNAME"}, {&a.UserID, "OS_USER_ID"}, {&a.Password, "OS_PASSWORD"},
+		{&a.ProjectName, "OS_PROJECT_NAME"}, {&a.ProjectID, "OS_PROJECT_ID"},
+		{&a.UserDomainName, "OS_USER_DOMAIN_NAME"}, {&a.UserDomainID, "OS_USER_DOMAIN_ID"},
+		{&a.ProjectDomainName, "OS_PROJECT_DOMAIN_NAME"}, {&a.ProjectDomainID, "OS_PROJECT_DOMAIN_ID"},
+		{&a.ApplicationCredentialID, "OS_APPLICATION_CREDENTIAL_ID"},
+		{&a.ApplicationCredentialName, "OS_APPLICATION_CREDENTIAL_NAME"},
+		{&a.ApplicationCredentialSecret, "OS_APPLICATION_CREDENTIAL_SECRET"},
+		{&a.Token, "OS_TOKEN"}, {&a.Region, "OS_REGION_NAME"}, {&a.EndpointType, "OS_INTERFACE"},
+		{&a.CACertFile, "OS_CACERT"}, {&a.ClientCert, "OS_CERT"}, {&a.ClientKey, "OS_KEY"},
+	} {
+		if *f.v == "" {
+			*f.v = os.Getenv(f.env)
+		}
+	}
+	if !a.Insecure && (os.Getenv("OS_INSECURE") == "true" || os.Getenv("OS_INSECURE") == "1") {
+		a.Insecure = true
+	}
+}
