@@ -73,9 +73,10 @@ filesystem_store_datadir = $OS_DIR/staging/
 [os_glance_tasks_store]
 filesystem_store_datadir = $OS_DIR/tasks/
 [import_filtering_opts]
-# web-download tests serve from loopback on ephemeral ports
+# web-download tests serve from loopback on ephemeral ports: Glance blocks
+# loopback hosts unless allowed, and allows ports 80 and 443 only by default.
+allowed_hosts = [127.0.0.1]
 allowed_ports = []
-disallowed_hosts = []
 [paste_deploy]
 flavor = keystone
 config_file = $HACK_DIR/openstack/glance-api-paste.ini

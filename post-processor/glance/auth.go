@@ -47,6 +47,11 @@ func (a *AuthConfig) connect(ctx context.Context) (*gophercloud.ServiceClient, e
 	if err != nil {
 		return nil, fmt.Errorf("authenticating with Keystone at %s: %w", ao.IdentityEndpoint, err)
 	}
+	if a.EndpointOverride != "" {
+		client := &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: gophercloud.NormalizeURL(a.EndpointOverride), Type: "image"}
+		client.ResourceBase = client.Endpoint + "v2/"
+		return client, nil
+	}
 	client, err := openstack.NewImageV2(pc, eo)
 	if err != nil {
 		return nil, fmt.Errorf("finding Glance in the catalog (region %q, %s interface): %w", eo.Region, eo.Availability, err)

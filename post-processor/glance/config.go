@@ -5,6 +5,7 @@ package glance
 import (
 	"cmp"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -52,6 +53,10 @@ type AuthConfig struct {
 	// The catalog's interface for Glance: `public` (the default),
 	// `internal` or `admin` (`OS_INTERFACE`).
 	EndpointType string `mapstructure:"endpoint_type"`
+	// Glance's URL, instead of the one in Keystone's catalog: a proxy, a
+	// tunnel, or a cloud whose catalog names addresses this machine cannot
+	// reach, such as `https://glance.example:9292`.
+	EndpointOverride string `mapstructure:"endpoint_override"`
 	// Skip TLS verification (`OS_INSECURE`).
 	Insecure bool `mapstructure:"insecure"`
 	// CA bundle, client certificate and key files (`OS_CACERT`, `OS_CERT`,
@@ -94,6 +99,11 @@ func (c *Config) prepare(raws ...interface{}) error {
 	if c.Cloud == "" && c.IdentityEndpoint != "" && c.Password == "" && c.Token == "" && c.ApplicationCredentialSecret == "" {
 		add("password, token or application_credential_secret: identity_endpoint needs one (or OS_PASSWORD, OS_TOKEN, OS_APPLICATION_CREDENTIAL_SECRET)")
 	}
+	if c.EndpointOverride != "" {
+		if u, err := url.Parse(c.EndpointOverride); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("endpoint_override %q is not an http:// or https:// URL", c.EndpointOverride)
+		}
+	}
 	c.EndpointType = cmp.Or(c.EndpointType, "public")
 	if !slices.Contains([]string{"public", "internal", "admin", "publicURL", "internalURL", "adminURL"}, c.EndpointType) {
 		add("endpoint_type %q is not one of public, internal, admin", c.EndpointType)
@@ -135,8 +145,21 @@ func (c *Config) prepare(raws ...interface{}) error {
 		add("on_conflict %q is not one of %v", c.OnConflict, onConflicts)
 	}
 	c.ImportMethod = cmp.Or(c.ImportMethod, "direct")
-	if c.ImportMethod != "direct" {
-		add("import_method %q: this version uploads with direct (PUT /file) only", c.ImportMethod)
+	if !slices.Contains([]string{"direct", "glance-direct", "web-download"}, c.ImportMethod) {
+		add("import_method %q is not one of direct, glance-direct, web-download", c.ImportMethod)
+	}
+	if len(c.Stores) > 0 && c.ImportMethod == "direct" {
+		add("stores: needs import_method = \"glance-direct\" or \"web-download\" (direct uploads go to the default store)")
+	}
+	if c.ImportMethod == "web-download" {
+		if u, err := url.Parse(c.ImageURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("image_url %q: web-download needs the http:// or https:// URL Glance fetches the image from", c.ImageURL)
+		}
+	} else if c.ImageURL != "" {
+		add("image_url: only for import_method = \"web-download\"")
+	}
+	if c.KeepReleases < 0 || c.KeepReleases > 0 && c.OnConflict != "rename" {
+		add("keep_releases: a positive number, with on_conflict = \"rename\" (the older releases are the renamed images)")
 	}
 	if c.Timeout == 0 {
 		c.Timeout = 60 * time.Minute

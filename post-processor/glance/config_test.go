@@ -54,6 +54,11 @@ func TestConfigRejectsBadInput(t *testing.T) {
 		{base("on_conflict", "overwrite"), "on_conflict"},
 		{base("import_method", "ftp"), "import_method"},
 		{base("retries", -1), "retries"},
+		{base("endpoint_override", "glance:9292"), "endpoint_override"},
+		{base("import_method", "web-download"), "image_url"},
+		{base("image_url", "http://h/x.qcow2"), "image_url"},
+		{base("keep_releases", 3), "keep_releases"},
+		{base("stores", []string{"local"}), "stores"},
 	} {
 		var c Config
 		err := c.prepare(tc.raw)

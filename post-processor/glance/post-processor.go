@@ -47,14 +47,26 @@ type Config struct {
 	// `hw_machine_type`. These win over the defaults.
 	Properties map[string]string `mapstructure:"properties"`
 	// How the data reaches Glance: `direct` (the default: PUT
-	// /v2/images/{id}/file).
+	// /v2/images/{id}/file), `glance-direct` (staged, then imported by
+	// Glance's import API, into `stores`) or `web-download` (Glance fetches
+	// image_url; the artifact's file, hashed here, proves what it fetched).
 	ImportMethod string `mapstructure:"import_method"`
+	// For web-download: where Glance fetches the image, a URL serving the
+	// artifact's file.
+	ImageURL string `mapstructure:"image_url"`
+	// The stores to import into, where the cloud has several (glance-direct
+	// only). Unset, Glance's default store.
+	Stores []string `mapstructure:"stores"`
 	// When an image of this name exists in the project: `error` (the
 	// default), `replace` (upload the new one, then delete the old),
 	// `rename` (the old one gets a `-<its creation time>` suffix once the
 	// new one is active) or `keep` (upload nothing; the existing image is
 	// the artifact).
 	OnConflict string `mapstructure:"on_conflict"`
+	// With on_conflict = "rename": how many images of this name to keep,
+	// the new one and the newest renamed ones; older ones are deleted
+	// (protected ones are kept, with a warning). Defaults to 0: all kept.
+	KeepReleases int `mapstructure:"keep_releases"`
 	// Projects the image is shared with (visibility must be `shared`).
 	Members []string `mapstructure:"members"`
 	// The longest the upload and activation may take. Defaults to 60m.

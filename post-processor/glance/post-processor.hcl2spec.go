@@ -35,6 +35,7 @@ type FlatConfig struct {
 	Token                       *string           `mapstructure:"token" cty:"token" hcl:"token"`
 	Region                      *string           `mapstructure:"region" cty:"region" hcl:"region"`
 	EndpointType                *string           `mapstructure:"endpoint_type" cty:"endpoint_type" hcl:"endpoint_type"`
+	EndpointOverride            *string           `mapstructure:"endpoint_override" cty:"endpoint_override" hcl:"endpoint_override"`
 	Insecure                    *bool             `mapstructure:"insecure" cty:"insecure" hcl:"insecure"`
 	CACertFile                  *string           `mapstructure:"cacert" cty:"cacert" hcl:"cacert"`
 	ClientCert                  *string           `mapstructure:"cert" cty:"cert" hcl:"cert"`
@@ -50,7 +51,10 @@ type FlatConfig struct {
 	MinRAM                      *int              `mapstructure:"min_ram" cty:"min_ram" hcl:"min_ram"`
 	Properties                  map[string]string `mapstructure:"properties" cty:"properties" hcl:"properties"`
 	ImportMethod                *string           `mapstructure:"import_method" cty:"import_method" hcl:"import_method"`
+	ImageURL                    *string           `mapstructure:"image_url" cty:"image_url" hcl:"image_url"`
+	Stores                      []string          `mapstructure:"stores" cty:"stores" hcl:"stores"`
 	OnConflict                  *string           `mapstructure:"on_conflict" cty:"on_conflict" hcl:"on_conflict"`
+	KeepReleases                *int              `mapstructure:"keep_releases" cty:"keep_releases" hcl:"keep_releases"`
 	Members                     []string          `mapstructure:"members" cty:"members" hcl:"members"`
 	Timeout                     *string           `mapstructure:"timeout" cty:"timeout" hcl:"timeout"`
 	Retries                     *int              `mapstructure:"retries" cty:"retries" hcl:"retries"`
@@ -93,6 +97,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"token":                         &hcldec.AttrSpec{Name: "token", Type: cty.String, Required: false},
 		"region":                        &hcldec.AttrSpec{Name: "region", Type: cty.String, Required: false},
 		"endpoint_type":                 &hcldec.AttrSpec{Name: "endpoint_type", Type: cty.String, Required: false},
+		"endpoint_override":             &hcldec.AttrSpec{Name: "endpoint_override", Type: cty.String, Required: false},
 		"insecure":                      &hcldec.AttrSpec{Name: "insecure", Type: cty.Bool, Required: false},
 		"cacert":                        &hcldec.AttrSpec{Name: "cacert", Type: cty.String, Required: false},
 		"cert":                          &hcldec.AttrSpec{Name: "cert", Type: cty.String, Required: false},
@@ -108,7 +113,10 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"min_ram":                       &hcldec.AttrSpec{Name: "min_ram", Type: cty.Number, Required: false},
 		"properties":                    &hcldec.AttrSpec{Name: "properties", Type: cty.Map(cty.String), Required: false},
 		"import_method":                 &hcldec.AttrSpec{Name: "import_method", Type: cty.String, Required: false},
+		"image_url":                     &hcldec.AttrSpec{Name: "image_url", Type: cty.String, Required: false},
+		"stores":                        &hcldec.AttrSpec{Name: "stores", Type: cty.List(cty.String), Required: false},
 		"on_conflict":                   &hcldec.AttrSpec{Name: "on_conflict", Type: cty.String, Required: false},
+		"keep_releases":                 &hcldec.AttrSpec{Name: "keep_releases", Type: cty.Number, Required: false},
 		"members":                       &hcldec.AttrSpec{Name: "members", Type: cty.List(cty.String), Required: false},
 		"timeout":                       &hcldec.AttrSpec{Name: "timeout", Type: cty.String, Required: false},
 		"retries":                       &hcldec.AttrSpec{Name: "retries", Type: cty.Number, Required: false},

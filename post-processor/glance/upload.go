@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"log"
 	"net/url"
+	"regexp"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
-	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/members"
 	"github.com/gophercloud/gophercloud/v2/pagination"
@@ -56,9 +56,13 @@ func upload(ctx context.Context, ui packersdk.Ui, c *Config, a packersdk.Artifac
 		return nil, err
 	}
 	defer b.finish()
-	ui.Say(fmt.Sprintf("Uploading %s (%s, %d MiB) to Glance as %q...", path, opts.DiskFormat, b.size>>20, c.ImageName))
+	if c.ImportMethod == "web-download" {
+		ui.Say(fmt.Sprintf("Importing %s into Glance as %q (web-download); hashing %s to check it...", c.ImageURL, c.ImageName, path))
+	} else {
+		ui.Say(fmt.Sprintf("Uploading %s (%s, %d MiB) to Glance as %q (%s)...", path, opts.DiskFormat, b.size>>20, c.ImageName, c.ImportMethod))
+	}
 	start := time.Now()
-	img, err := createAndUpload(ctx, ui, client, opts, b, *c.Retries)
+	img, err := createAndUpload(ctx, ui, client, opts, b, *c.Retries, c.sender(client))
 	if err != nil {
 		return nil, err
 	}
@@ -97,8 +101,10 @@ func upload(ctx context.Context, ui packersdk.Ui, c *Config, a packersdk.Artifac
 		switch c.OnConflict {
 		case "replace":
 			ui.Say(fmt.Sprintf("Deleting the image it replaces, %s", old.ID))
+			// The new image is good: an old one that cannot go (protected)
+			// is a warning, not a reason to lose the new one.
 			if err := images.Delete(ctx, client, old.ID).ExtractErr(); err != nil {
-				return nil, fmt.Errorf("on_conflict = replace: deleting %s: %w", old.ID, err)
+				ui.Error(fmt.Sprintf("Warning: on_conflict = replace: could not delete %s (protected?): %v", old.ID, err))
 			}
 		case "rename":
 			name := c.ImageName + "-" + old.CreatedAt.UTC().Format("20060102T150405Z")
@@ -108,8 +114,42 @@ func upload(ctx context.Context, ui packersdk.Ui, c *Config, a packersdk.Artifac
 			}
 		}
 	}
+	if c.KeepReleases > 0 {
+		if err := rotate(ctx, ui, client, c.ImageName, project, c.KeepReleases); err != nil {
+			return nil, err
+		}
+	}
 	ok = true
 	return &Artifact{client: client, id: img.ID, name: c.ImageName, region: c.Region}, nil
+}
+
+// rotate keeps the newest keep releases of name (the image of that name
+// and those renamed name-<time>) and deletes the older ones.
+func rotate(ctx context.Context, ui packersdk.Ui, client *gophercloud.ServiceClient, name, project string, keep int) error {
+	all, err := imagesNamed(ctx, client, "", project)
+	if err != nil {
+		return err
+	}
+	renamed := regexp.MustCompile("^" + regexp.QuoteMeta(name) + `(-\d{8}T\d{6}Z)?$`)
+	var releases []images.Image
+	for _, img := range all {
+		if renamed.MatchString(img.Name) {
+			releases = append(releases, img)
+		}
+	}
+	// Oldest first: delete from the front.
+	for i := 0; i < len(releases)-keep; i++ {
+		old := releases[i]
+		if old.Protected {
+			ui.Error(fmt.Sprintf("Warning: keep_releases: %s (%s) is protected: kept", old.Name, old.ID))
+			continue
+		}
+		ui.Say(fmt.Sprintf("keep_releases = %d: deleting %s (%s, %s)", keep, old.Name, old.ID, old.CreatedAt.UTC().Format(time.RFC3339)))
+		if err := images.Delete(ctx, client, old.ID).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, 404) {
+			return fmt.Errorf("keep_releases: deleting %s: %w", old.ID, err)
+		}
+	}
+	return nil
 }
 
 // createAndUpload creates the record and sends the data, trying again
@@ -117,7 +157,7 @@ func upload(ctx context.Context, ui packersdk.Ui, c *Config, a packersdk.Artifac
 // still has it queued, else on a new one. Each record gets its ID from
 // here, so that a record whose creation was cut off (a cancel) is deleted
 // too.
-func createAndUpload(ctx context.Context, ui packersdk.Ui, client *gophercloud.ServiceClient, opts images.CreateOpts, b *body, retries int) (*images.Image, error) {
+func createAndUpload(ctx context.Context, ui packersdk.Ui, client *gophercloud.ServiceClient, opts images.CreateOpts, b *body, retries int, send sender) (*images.Image, error) {
 	create := func() (*images.Image, error) {
 		opts.ID = uuid.NewString()
 		img, err := images.Create(ctx, client, opts).Extract()
@@ -132,7 +172,7 @@ func createAndUpload(ctx context.Context, ui packersdk.Ui, client *gophercloud.S
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
-		err = imagedata.Upload(ctx, client, img.ID, b).ExtractErr()
+		err = send(ctx, img.ID, b)
 		if err == nil {
 			return img, nil
 		}
@@ -185,6 +225,9 @@ func waitActive(ctx context.Context, client *gophercloud.ServiceClient, id strin
 		img, err := images.Get(ctx, client, id).Extract()
 		if err != nil {
 			return nil, fmt.Errorf("reading the image's status: %w", err)
+		}
+		if failed := fmt.Sprint(img.Properties["os_glance_failed_import"]); img.Properties["os_glance_failed_import"] != nil && failed != "" {
+			return nil, fmt.Errorf("Glance's import failed in the stores %s", failed)
 		}
 		switch img.Status {
 		case images.ImageStatusActive:

@@ -9,8 +9,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +64,17 @@ func connect(t *testing.T, name string) *cloud {
 	p, _ := r.ExtractProject()
 	u, _ := r.ExtractUser()
 	return &cloud{pc: pc, image: img, identity: id, project: p.ID, user: u.ID}
+}
+
+// active fails the test unless exactly one image has that name, active,
+// with that md5, and returns it.
+func (c *cloud) active(t *testing.T, name, md5sum string) images.Image {
+	t.Helper()
+	got := c.named(t, name)
+	if len(got) != 1 || got[0].Status != images.ImageStatusActive || got[0].Checksum != md5sum {
+		t.Fatalf("images named %s: %+v; want one, active, md5 %s", name, got, md5sum)
+	}
+	return got[0]
 }
 
 // named lists the images of that name, and deletes them when the test
@@ -116,6 +130,19 @@ func disk(t *testing.T, dir string, mib int) (string, string) {
 	return path, hex.EncodeToString(h.Sum(nil))
 }
 
+// setup connects as admin, picks an image name (every image whose name
+// starts with it is deleted when the test ends), and writes a disk of mib
+// MiB: it returns the cloud, the name, the folder, the disk and its md5.
+func setup(t *testing.T, label string, mib int) (*cloud, string, string, string, string) {
+	t.Helper()
+	c := connect(t, "cloudimage-admin")
+	name := "cloudimage-test-" + label + "-" + testenv.RandomHex(t, 3)
+	c.cleanup(t, name)
+	dir := t.TempDir()
+	file, sum := disk(t, dir, mib)
+	return c, name, dir, file, sum
+}
+
 // template is a build whose only job is the post-processor, on file.
 func template(t *testing.T, dir, file, settings string) string {
 	t.Helper()
@@ -154,11 +181,7 @@ func packer(t *testing.T, dir, tmpl string, env ...string) (string, error) {
 // the file's: clouds.yaml, the OS_* environment, explicit settings, an
 // application credential.
 func TestAuthStyles(t *testing.T) {
-	c := connect(t, "cloudimage-admin")
-	prefix := "cloudimage-test-auth-" + testenv.RandomHex(t, 3)
-	c.cleanup(t, prefix)
-	dir := t.TempDir()
-	file, sum := disk(t, dir, 8)
+	c, prefix, dir, file, sum := setup(t, "auth", 8)
 	rc := openrc(t)
 
 	cred, err := applicationcredentials.Create(context.Background(), c.identity, c.user, applicationcredentials.CreateOpts{Name: prefix}).Extract()
@@ -194,14 +217,32 @@ func TestAuthStyles(t *testing.T) {
 			if strings.Contains(out, rc["OS_PASSWORD"]) || strings.Contains(out, cred.Secret) {
 				t.Errorf("a secret is in the build's output")
 			}
-			got := c.named(t, name)
-			if len(got) != 1 || got[0].Status != images.ImageStatusActive || got[0].Checksum != sum {
-				t.Fatalf("images named %s: %+v; want one, active, checksum %s", name, got, sum)
-			}
-			if !strings.Contains(out, got[0].ID) || !strings.Contains(out, "sha512 and md5 match") {
-				t.Errorf("the output does not name the image %s or its verification:\n%s", got[0].ID, out)
+			img := c.active(t, name, sum)
+			if !strings.Contains(out, img.ID) || !strings.Contains(out, "sha512 and md5 match") {
+				t.Errorf("the output does not name the image %s or its verification:\n%s", img.ID, out)
 			}
 		})
+	}
+}
+
+// glance-direct stages the data, then Glance imports it into the store
+// named; the hashes still match.
+func TestGlanceDirectImport(t *testing.T) {
+	c, name, dir, file, sum := setup(t, "import", 8)
+	out, err := packer(t, dir, template(t, dir, file, fmt.Sprintf(`
+      cloud         = "cloudimage-admin"
+      image_name    = %q
+      import_method = "glance-direct"
+      stores        = ["local"]
+`, name)))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if img := c.active(t, name, sum); fmt.Sprint(img.Properties["stores"]) != "local" {
+		t.Errorf("stores = %v, want local", img.Properties["stores"])
+	}
+	if !strings.Contains(out, "sha512 and md5 match") {
+		t.Errorf("no verification in the output:\n%s", out)
 	}
 }
 
@@ -252,11 +293,7 @@ func TestImagePropertiesAndMembers(t *testing.T) {
 // old image after the new one is active, rename gives the old one a
 // suffix.
 func TestOnConflict(t *testing.T) {
-	c := connect(t, "cloudimage-admin")
-	name := "cloudimage-test-conflict-" + testenv.RandomHex(t, 3)
-	c.cleanup(t, name)
-	dir := t.TempDir()
-	file, _ := disk(t, dir, 2)
+	c, name, dir, file, _ := setup(t, "conflict", 2)
 	build := func(onConflict string) (string, error) {
 		return packer(t, dir, template(t, dir, file, fmt.Sprintf("cloud = \"cloudimage-admin\"\nimage_name = %q\non_conflict = %q", name, onConflict)))
 	}
@@ -308,11 +345,7 @@ func TestOnConflict(t *testing.T) {
 // Cancelled (Ctrl-C) during the upload: no image of that name is left, in
 // any status.
 func TestCancelDeletesTheImage(t *testing.T) {
-	c := connect(t, "cloudimage-admin")
-	name := "cloudimage-test-cancel-" + testenv.RandomHex(t, 3)
-	c.cleanup(t, name)
-	dir := t.TempDir()
-	file, _ := disk(t, dir, 512)
+	c, name, dir, file, _ := setup(t, "cancel", 512)
 	tmp := t.TempDir()
 	out, err := testenv.PackerBuild(t, dir, tmp, template(t, dir, file, fmt.Sprintf("cloud = \"cloudimage-admin\"\nimage_name = %q", name)), "Uploading ")
 	if err == nil {
@@ -320,5 +353,74 @@ func TestCancelDeletesTheImage(t *testing.T) {
 	}
 	if got := c.named(t, name); len(got) != 0 {
 		t.Errorf("left in Glance: %+v", got)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
+}
+
+// web-download: Glance fetches image_url (a server on loopback the test
+// runs), and what it fetched must hash as the artifact's file: the same
+// file passes, another file fails the build and leaves no image.
+func TestWebDownloadImport(t *testing.T) {
+	c, name, dir, file, sum := setup(t, "web", 8)
+	other := filepath.Join(dir, "other.qcow2")
+	testenv.Run(t, "qemu-img", "create", "-q", "-f", "qcow2", other, "1G")
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(srv.Close)
+
+	out, err := packer(t, dir, template(t, dir, file, fmt.Sprintf(`
+      cloud         = "cloudimage-admin"
+      image_name    = %q
+      import_method = "web-download"
+      image_url     = %q
+`, name, srv.URL+"/disk.qcow2")))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	c.active(t, name, sum)
+
+	bad := name + "-other"
+	out, err = packer(t, dir, template(t, dir, file, fmt.Sprintf(`
+      cloud         = "cloudimage-admin"
+      image_name    = %q
+      import_method = "web-download"
+      image_url     = %q
+`, bad, srv.URL+"/other.qcow2")))
+	if err == nil || !strings.Contains(out, "Glance holds other data than was sent") {
+		t.Errorf("web-download of another file: want a hash mismatch, got %v:\n%s", err, out)
+	}
+	if got := c.named(t, bad); len(got) != 0 {
+		t.Errorf("left in Glance: %+v", got)
+	}
+}
+
+// keep_releases = 2 with on_conflict = "rename": after three builds, the
+// new image and the newest renamed one are left.
+func TestKeepReleases(t *testing.T) {
+	c, name, dir, file, _ := setup(t, "rel", 1)
+	var ids []string
+	for i := 0; i < 3; i++ {
+		out, err := packer(t, dir, template(t, dir, file, fmt.Sprintf("cloud = \"cloudimage-admin\"\nimage_name = %q\non_conflict = \"rename\"\nkeep_releases = 2", name)))
+		if err != nil {
+			t.Fatalf("build %d: %v\n%s", i+1, err, out)
+		}
+		ids = append(ids, c.named(t, name)[0].ID)
+		time.Sleep(time.Second) // distinct created_at seconds, the renamed names' suffix
+	}
+	var left []string
+	for _, img := range c.named(t, "") {
+		if strings.HasPrefix(img.Name, name) {
+			left = append(left, img.ID)
+		}
+	}
+	if len(left) != 2 || !slices.Contains(left, ids[1]) || !slices.Contains(left, ids[2]) {
+		t.Errorf("images left %v, want the last two of %v", left, ids)
 	}
 }

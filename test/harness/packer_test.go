@@ -38,7 +38,10 @@ build {
   post-processors {
     post-processor "cloudimage-sysprep" {}
     post-processor "cloudimage-verify" {}
-    post-processor "cloudimage-glance" { image_name = "t" }
+    post-processor "cloudimage-glance" {
+      cloud      = "cloudimage-admin"
+      image_name = "t"
+    }
   }
 }
 `
