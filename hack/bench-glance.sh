@@ -69,4 +69,11 @@ printf 'file: %d MiB\n' "$size"
 printf 'cloudimage-glance upload (its own figure): %s\n' "$upload_line"
 printf 'whole packer build: %.1f s\n' "$plugin_s"
 printf 'curl -T: %.1f s, %.1f MiB/s\n' "$curl_s" "$(echo "$size / $curl_s" | bc -l)"
-printf 'plugin peak RSS: %d MiB\n' $(($(cat "$dir/peak" 2>/dev/null || echo 0) / 1024))
+peak_mib=$(($(cat "$dir/peak" 2>/dev/null || echo 0) / 1024))
+printf 'plugin peak RSS: %d MiB\n' "$peak_mib"
+plugin_mibs=$(grep -o '([0-9.]* MiB/s)' <<<"$upload_line" | tr -d '()' | cut -d' ' -f1)
+ratio=$(echo "$plugin_mibs / ($size / $curl_s)" | bc -l)
+printf 'plugin / curl throughput: %.2f\n' "$ratio"
+[ "$peak_mib" -gt 0 ] && [ "$peak_mib" -lt 100 ] || die "target missed: peak RSS under 100 MiB"
+[ "$(echo "$ratio >= 0.9" | bc)" = 1 ] || die "target missed: at least 0.9 of curl's throughput"
+log "bench-glance: targets met"

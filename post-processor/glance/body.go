@@ -1,6 +1,7 @@
 package glance
 
 import (
+	"bufio"
 	"crypto/md5"
 	"crypto/sha512"
 	"encoding/hex"
@@ -24,6 +25,10 @@ type body struct {
 	ui       packersdk.Ui
 	sha, md  hash.Hash
 	progress io.ReadCloser // the file through the UI's progress bar
+	// reader reads progress 1 MiB at a time: in a plugin each read of the
+	// progress bar's stream is a call to Packer, and the HTTP client reads
+	// a few KiB at a time.
+	reader *bufio.Reader
 }
 
 func openBody(path string, ui packersdk.Ui) (*body, error) {
@@ -51,11 +56,12 @@ func (b *body) rewind() error {
 	}
 	b.sha, b.md = sha512.New(), md5.New()
 	b.progress = b.ui.TrackProgress(b.name, 0, b.size, io.NopCloser(b.f))
+	b.reader = bufio.NewReaderSize(b.progress, 1<<20)
 	return nil
 }
 
 func (b *body) Read(p []byte) (int, error) {
-	n, err := b.progress.Read(p)
+	n, err := b.reader.Read(p)
 	b.sha.Write(p[:n])
 	b.md.Write(p[:n])
 	return n, err
