@@ -36,7 +36,8 @@ func (a *Artifact) String() string {
 }
 
 // State holds what later post-processors read: "disk_path",
-// "disk_format", "virtual_size", "console_log", and "generated_data".
+// "disk_format", "virtual_size", "console_log", "generated_data",
+// "firmware" and "machine_type".
 func (a *Artifact) State(name string) interface{} { return a.state[name] }
 
 // Destroy removes the output directory.

@@ -120,6 +120,9 @@ func (b *Builder) artifact(state multistep.StateBag) *Artifact {
 			"virtual_size":   info.VirtualSize,
 			"console_log":    consoleLog,
 			"generated_data": state.Get("generated_data"),
+			// For Glance's hw_firmware_type and hw_machine_type.
+			"firmware":     c.Firmware,
+			"machine_type": c.MachineType,
 		},
 	}
 }
