@@ -174,12 +174,8 @@ func (c *Config) prepare(raws ...interface{}) error {
 	if *c.Retries < 0 {
 		add("retries: not negative")
 	}
-	var merr *packersdk.MultiError
-	for _, e := range errs {
-		merr = packersdk.MultiErrorAppend(merr, e)
-	}
-	if merr != nil {
-		return merr
+	if len(errs) > 0 {
+		return packersdk.MultiErrorAppend(nil, errs...)
 	}
 	return nil
 }

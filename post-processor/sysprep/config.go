@@ -121,12 +121,8 @@ func (c *Config) prepare(raws ...interface{}) error {
 		add("libguestfs_backend %q is not a backend such as direct, libvirt or libvirt:qemu:///system", c.LibguestfsBackend)
 	}
 
-	var merr *packersdk.MultiError
-	for _, e := range errs {
-		merr = packersdk.MultiErrorAppend(merr, e)
-	}
-	if merr != nil {
-		return merr
+	if len(errs) > 0 {
+		return packersdk.MultiErrorAppend(nil, errs...)
 	}
 	return nil
 }
