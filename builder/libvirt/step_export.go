@@ -53,15 +53,9 @@ func (s *stepExport) Run(ctx context.Context, state multistep.StateBag) multiste
 		}
 	} else {
 		ui.Say(fmt.Sprintf("Exporting the disk to %s (qemu-img convert%s)...", dst, map[bool]string{true: ", compressed"}[c.DiskCompression]))
-		last := -10.0
 		err := image.Convert(ctx, src, dst, image.ConvertOptions{
 			Format: c.DiskFormat, Compress: c.DiskCompression,
-			Progress: func(p float64) {
-				if p >= last+10 || p == 100 && last < 100 {
-					ui.Message(fmt.Sprintf("export: %.0f%%", p))
-					last = p
-				}
-			},
+			Progress: image.EveryTenPercent(func(p float64) { ui.Message(fmt.Sprintf("export: %.0f%%", p)) }),
 		})
 		if err != nil {
 			os.Remove(dst)

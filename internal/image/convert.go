@@ -76,3 +76,15 @@ func readProgress(r io.Reader, report func(float64)) {
 		}
 	}
 }
+
+// EveryTenPercent turns qemu-img's frequent progress reports into one call
+// of say per 10% done, and one at 100%.
+func EveryTenPercent(say func(percent float64)) func(float64) {
+	last := -10.0
+	return func(p float64) {
+		if p >= last+10 || p == 100 && last < 100 {
+			say(p)
+			last = p
+		}
+	}
+}

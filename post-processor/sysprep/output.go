@@ -58,8 +58,6 @@ func stem(path string) string {
 	return base
 }
 
-func outputDir(path string) string { return filepath.Dir(path) }
-
 func absPath(p string) string {
 	if a, err := filepath.Abs(p); err == nil {
 		return a

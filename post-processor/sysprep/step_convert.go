@@ -41,11 +41,5 @@ func (s *stepConvert) Cleanup(multistep.StateBag) {}
 
 // progress reports qemu-img's progress every 10%.
 func progress(ui packersdk.Ui, what string) func(float64) {
-	last := -10.0
-	return func(p float64) {
-		if p >= last+10 || p == 100 && last < 100 {
-			ui.Message(fmt.Sprintf("%s: %.0f%%", what, p))
-			last = p
-		}
-	}
+	return image.EveryTenPercent(func(p float64) { ui.Message(fmt.Sprintf("%s: %.0f%%", what, p)) })
 }

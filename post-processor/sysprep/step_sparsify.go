@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
@@ -47,7 +48,7 @@ func (s *stepSparsify) Run(ctx context.Context, state multistep.StateBag) multis
 	} else {
 		s.temp = dst
 	}
-	if err := checkSpace(c.tmpDir(), info.VirtualSize, outputDir(dst), info.VirtualSize); err != nil {
+	if err := checkSpace(c.tmpDir(), info.VirtualSize, filepath.Dir(dst), info.VirtualSize); err != nil {
 		return halt(state, err)
 	}
 	args := []string{"--check-tmpdir=fail", "--tmp", c.tmpDir(), "--format", "qcow2", "--convert", "qcow2"}
