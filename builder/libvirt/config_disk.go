@@ -5,10 +5,10 @@ package libvirt
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/field"
 )
 
 // DiskConfig describes the disk the guest is installed on.
@@ -50,7 +50,7 @@ var (
 func (c *DiskConfig) prepare(machineType string) []error {
 	var errs []error
 	if c.DiskSize != "" {
-		n, err := parseSize(c.DiskSize)
+		n, err := field.ParseSize(c.DiskSize)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("disk_size: %w", err))
 		}
@@ -66,46 +66,15 @@ func (c *DiskConfig) prepare(machineType string) []error {
 	}
 	c.CDROMInterface = cmp.Or(c.CDROMInterface, cd)
 	errs = append(errs,
-		oneOf("disk_format", c.DiskFormat, diskFormats),
-		oneOf("disk_interface", c.DiskInterface, diskInterfaces),
-		oneOf("disk_cache", c.DiskCache, diskCaches),
-		oneOf("disk_discard", c.DiskDiscard, diskDiscards),
-		oneOf("cdrom_interface", c.CDROMInterface, cdInterfaces))
+		field.OneOf("disk_format", c.DiskFormat, diskFormats),
+		field.OneOf("disk_interface", c.DiskInterface, diskInterfaces),
+		field.OneOf("disk_cache", c.DiskCache, diskCaches),
+		field.OneOf("disk_discard", c.DiskDiscard, diskDiscards),
+		field.OneOf("cdrom_interface", c.CDROMInterface, cdInterfaces))
 	if isQ35(machineType) && (c.DiskInterface == "ide" || c.CDROMInterface == "ide") {
 		errs = append(errs, fmt.Errorf("disk_interface/cdrom_interface: machine_type %q has no IDE bus; use sata or virtio", machineType))
 	}
 	return compact(errs)
-}
-
-// parseSize reads a size as disk_size takes it: MiB without a suffix, else
-// K, M, G or T, optionally followed by "iB" or "B" (all binary units).
-func parseSize(s string) (uint64, error) {
-	bad := fmt.Errorf("%q is not a size: use a number of MiB or a number with K, M, G or T (10G)", s)
-	units := map[string]uint64{"": 1 << 20, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-	upper := strings.ToUpper(s)
-	num := strings.TrimRight(upper, "KMGTIB")
-	suffix := upper[len(num):]
-	if rest, ok := strings.CutSuffix(suffix, "IB"); ok && rest != "" {
-		suffix = rest
-	} else if rest, ok := strings.CutSuffix(suffix, "B"); ok && rest != "" {
-		suffix = rest
-	}
-	unit, ok := units[suffix]
-	n, err := strconv.ParseUint(num, 10, 64)
-	if !ok || err != nil || n == 0 {
-		return 0, bad
-	}
-	if n > math.MaxUint64/unit {
-		return 0, fmt.Errorf("%q is too large a size", s)
-	}
-	return n * unit, nil
-}
-
-func oneOf(field, value string, allowed []string) error {
-	if slices.Contains(allowed, value) {
-		return nil
-	}
-	return fmt.Errorf("%s %q is not one of %s", field, value, strings.Join(allowed, ", "))
 }
 
 // compact drops the nil errors of a list of checks.

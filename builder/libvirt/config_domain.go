@@ -13,6 +13,7 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/field"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
@@ -86,13 +87,13 @@ func (c *DomainConfig) prepare(buildName string) []error {
 		errs = append(errs, fmt.Errorf("vm_name %q: use 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit", c.VMName))
 	}
 	c.DomainType = cmp.Or(c.DomainType, "kvm")
-	errs = append(errs, oneOf("domain_type", c.DomainType, virt.DomainTypes))
+	errs = append(errs, field.OneOf("domain_type", c.DomainType, virt.DomainTypes))
 	c.MachineType = cmp.Or(c.MachineType, "pc")
 	if !regexp.MustCompile(`^(pc|q35|pc-i440fx-[0-9.]+|pc-q35-[0-9.]+)$`).MatchString(c.MachineType) {
 		errs = append(errs, fmt.Errorf("machine_type %q is not one of pc, q35, pc-i440fx-X.Y, pc-q35-X.Y", c.MachineType))
 	}
 	c.Firmware = cmp.Or(c.Firmware, "bios")
-	errs = append(errs, oneOf("firmware", c.Firmware, firmwares))
+	errs = append(errs, field.OneOf("firmware", c.Firmware, firmwares))
 	if c.Firmware != "uefi" && (c.EFIFirmwareCode != "" || c.EFIFirmwareVars != "" || c.SecureBoot) {
 		errs = append(errs, errors.New(`efi_firmware_code/efi_firmware_vars/secure_boot: need firmware = "uefi"`))
 	}
@@ -103,7 +104,7 @@ func (c *DomainConfig) prepare(buildName string) []error {
 		errs = append(errs, errors.New("efi_firmware_vars: needs efi_firmware_code"))
 	}
 	if c.CPUMode != "" {
-		errs = append(errs, oneOf("cpu_mode", c.CPUMode, cpuModes))
+		errs = append(errs, field.OneOf("cpu_mode", c.CPUMode, cpuModes))
 	}
 	if c.CPUMode == "host-passthrough" && c.DomainType == "qemu" {
 		errs = append(errs, errors.New(`cpu_mode "host-passthrough": needs domain_type "kvm"; software emulation has no host CPU to pass through (use "maximum")`))
@@ -118,9 +119,9 @@ func (c *DomainConfig) prepare(buildName string) []error {
 		errs = append(errs, fmt.Errorf("memory %d: between 128 and %d (MiB)", c.Memory, maxMemoryMiB))
 	}
 	c.NetDevice = cmp.Or(c.NetDevice, "virtio")
-	errs = append(errs, oneOf("net_device", c.NetDevice, netDevices))
+	errs = append(errs, field.OneOf("net_device", c.NetDevice, netDevices))
 	c.Video = cmp.Or(c.Video, "vga")
-	errs = append(errs, oneOf("video", c.Video, videos))
+	errs = append(errs, field.OneOf("video", c.Video, videos))
 	if c.DevicesXML != "" {
 		var list libvirtxml.DomainDeviceList
 		if err := xml.Unmarshal([]byte("<devices>"+c.DevicesXML+"</devices>"), &list); err != nil {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/field"
 )
 
 // Network modes.
@@ -46,7 +48,7 @@ func (c *NetworkConfig) prepare(uri string) []error {
 			c.NetworkMode = NetworkUser
 		}
 	}
-	errs = append(errs, oneOf("network_mode", c.NetworkMode, []string{NetworkUser, NetworkLibvirt, NetworkBridge}))
+	errs = append(errs, field.OneOf("network_mode", c.NetworkMode, []string{NetworkUser, NetworkLibvirt, NetworkBridge}))
 	c.Network = cmp.Or(c.Network, "default")
 	if c.NetworkMode == NetworkBridge && c.NetworkBridge == "" {
 		errs = append(errs, errors.New(`network_bridge: required with network_mode = "bridge"`))

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/field"
 )
 
 // del, as an override value, removes the key from the raw config.
@@ -452,9 +454,9 @@ func TestParseSize(t *testing.T) {
 		{"2TiB", 2 * T},
 	}
 	for _, v := range valid {
-		got, err := parseSize(v.in)
+		got, err := field.ParseSize(v.in)
 		if err != nil || got != v.want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", v.in, got, err, v.want)
+			t.Errorf("field.ParseSize(%q) = %d, %v; want %d", v.in, got, err, v.want)
 		}
 	}
 	invalid := []string{
@@ -463,25 +465,25 @@ func TestParseSize(t *testing.T) {
 		"99999999999999999999", // overflows uint64
 	}
 	for _, in := range invalid {
-		if got, err := parseSize(in); err == nil {
-			t.Errorf("parseSize(%q) = %d, want an error", in, got)
+		if got, err := field.ParseSize(in); err == nil {
+			t.Errorf("field.ParseSize(%q) = %d, want an error", in, got)
 		} else if !strings.Contains(err.Error(), "10G") && !strings.Contains(err.Error(), "too large") {
-			t.Errorf("parseSize(%q): error %q does not say what a size looks like", in, err)
+			t.Errorf("field.ParseSize(%q): error %q does not say what a size looks like", in, err)
 		}
 	}
 }
 
 func TestOneOf(t *testing.T) {
 	allowed := []string{"qcow2", "raw"}
-	if err := oneOf("disk_format", "raw", allowed); err != nil {
-		t.Errorf("oneOf(raw) = %v", err)
+	if err := field.OneOf("disk_format", "raw", allowed); err != nil {
+		t.Errorf("field.OneOf(raw) = %v", err)
 	}
-	err := oneOf("disk_format", "QCOW2", allowed)
+	err := field.OneOf("disk_format", "QCOW2", allowed)
 	if err == nil || err.Error() != `disk_format "QCOW2" is not one of qcow2, raw` {
-		t.Errorf("oneOf(QCOW2) = %v", err)
+		t.Errorf("field.OneOf(QCOW2) = %v", err)
 	}
-	if err := oneOf("disk_format", "", allowed); err == nil {
-		t.Error("oneOf(\"\") accepted the empty value")
+	if err := field.OneOf("disk_format", "", allowed); err == nil {
+		t.Error("field.OneOf(\"\") accepted the empty value")
 	}
 }
 

@@ -92,7 +92,7 @@ func download(ctx context.Context, ui packersdk.Ui, conn *libvirt.Libvirt, vol v
 	bar := ui.TrackProgress(vol.Vol.Name, 0, int64(allocation), pr)
 	done := make(chan error, 1)
 	go func() {
-		_, err := io.Copy(f, contextReader(ctx, bar))
+		_, err := io.Copy(f, virt.ContextReader(ctx, bar))
 		bar.Close()
 		done <- err
 	}()

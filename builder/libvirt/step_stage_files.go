@@ -3,9 +3,7 @@ package libvirt
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/digitalocean/go-libvirt"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
@@ -48,7 +46,7 @@ func (s *stepStageFiles) Run(ctx context.Context, state multistep.StateBag) mult
 		}
 		src := path.(string)
 		if local {
-			why := qemuCannotReach(src, s.config.LibvirtURI)
+			why := virt.QEMUCannotReach(src, s.config.LibvirtURI)
 			if why == "" {
 				state.Put(f.to, src)
 				continue
@@ -66,34 +64,12 @@ func (s *stepStageFiles) Run(ctx context.Context, state multistep.StateBag) mult
 }
 
 func (s *stepStageFiles) upload(ctx context.Context, ui packersdk.Ui, conn *libvirt.Libvirt, pool libvirt.StoragePool, src, name string) (string, error) {
-	f, err := os.Open(src)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	format := "raw"
-	if strings.HasSuffix(src, ".qcow2") {
-		format = "qcow2"
-	}
-	// Delete a leftover of an aborted build of the same name first.
-	if err := virt.DeleteVolume(conn, pool, name); err != nil {
-		return "", err
-	}
-	vol, err := virt.CreateVolume(conn, pool, name, format, uint64(st.Size()), nil)
+	ui.Say(fmt.Sprintf("Uploading %s to volume %s...", filepath.Base(src), name))
+	vol, err := virt.UploadFile(ctx, conn, pool, src, name, ui.TrackProgress)
 	if err != nil {
 		return "", err
 	}
 	s.uploaded = append(s.uploaded, name)
-	ui.Say(fmt.Sprintf("Uploading %s to volume %s...", filepath.Base(src), name))
-	r := ui.TrackProgress(filepath.Base(src), 0, st.Size(), f)
-	defer r.Close()
-	if err := virt.Upload(conn, vol.Vol, contextReader(ctx, r), uint64(st.Size())); err != nil {
-		return "", err
-	}
 	return vol.Path, nil
 }
 
@@ -109,43 +85,3 @@ func (s *stepStageFiles) Cleanup(state multistep.StateBag) {
 		}
 	}
 }
-
-// qemuCannotReach says why QEMU, run by a system libvirtd as its own user,
-// could not open path, or returns "" when it can. libvirt hands QEMU the
-// file itself but not the folders above it: each needs "search" permission
-// for others. A session libvirtd runs QEMU as the calling user.
-func qemuCannotReach(path, uri string) string {
-	if u, err := virt.ParseURI(uri); err != nil || u.Path == "/session" {
-		return ""
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return err.Error()
-	}
-	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
-		st, err := os.Stat(dir)
-		if err != nil {
-			return err.Error()
-		}
-		if st.Mode().Perm()&0o001 == 0 {
-			return fmt.Sprintf("folder %s is not searchable by others", dir)
-		}
-		if dir == "/" {
-			return ""
-		}
-	}
-}
-
-// contextReader stops a stream when ctx is cancelled (Ctrl-C).
-func contextReader(ctx context.Context, r interface{ Read([]byte) (int, error) }) readerFunc {
-	return func(p []byte) (int, error) {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		return r.Read(p)
-	}
-}
-
-type readerFunc func([]byte) (int, error)
-
-func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

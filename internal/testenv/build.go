@@ -3,6 +3,7 @@ package testenv
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -58,4 +59,30 @@ func AssertEmptyDir(t *testing.T, dir string) {
 	for _, e := range entries {
 		t.Errorf("temporary file left behind: %s", filepath.Join(dir, e.Name()))
 	}
+}
+
+// FixtureSource is the source block `source "cloudimage-libvirt" "debian"`
+// that boots the Debian fixture image as vmName under software emulation
+// (an overlay of 3 GiB, user-mode networking, root's password), its disk
+// exported to outputDir; extra lines go into the block.
+func FixtureSource(t *testing.T, vmName, outputDir string, extra ...string) string {
+	env := Get(t, "CLOUDIMAGE_FIXTURE_IMAGE", "CLOUDIMAGE_FIXTURE_PASSWORD")
+	return fmt.Sprintf(`
+source "cloudimage-libvirt" "debian" {
+  disk_image_url      = %q
+  disk_image_checksum = "none"
+  use_backing_file    = true
+  disk_size           = "3G"
+  domain_type         = "qemu"
+  network_mode        = "user"
+  vm_name             = %q
+  cpus                = 2
+  memory              = 1536
+  ssh_username        = "root"
+  ssh_password        = %q
+  ssh_timeout         = "10m"
+  output_directory    = %q
+  %s
+}
+`, env[0], vmName, env[1], outputDir, strings.Join(extra, "\n  "))
 }

@@ -6,37 +6,20 @@
 package verify
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2/hcldec"
-	"github.com/hashicorp/packer-plugin-sdk/common"
+	"github.com/hashicorp/packer-plugin-sdk/multistep"
+	"github.com/hashicorp/packer-plugin-sdk/multistep/commonsteps"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
-	"github.com/hashicorp/packer-plugin-sdk/template/config"
-	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 
-	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/artifact"
 )
-
-// Config is the configuration of the cloudimage-verify post-processor.
-type Config struct {
-	common.PackerConfig `mapstructure:",squash"`
-
-	// The libvirt connection URI, as in the builder. Defaults to
-	// `qemu:///system`.
-	LibvirtURI string `mapstructure:"libvirt_uri"`
-	// The libvirt domain type, as in the builder: `kvm` (the default),
-	// `qemu` or `auto`.
-	DomainType string `mapstructure:"domain_type"`
-	// Where the JSON report is written. Defaults to
-	// `verify-<build name>.json` in the current directory.
-	ReportFile string `mapstructure:"report_file"`
-
-	ctx interpolate.Context
-}
 
 // PostProcessor is the cloudimage-verify post-processor.
 type PostProcessor struct {
@@ -47,28 +30,73 @@ type PostProcessor struct {
 func (p *PostProcessor) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMapstructure().HCL2Spec() }
 
 // Configure decodes and validates the configuration.
-func (p *PostProcessor) Configure(raws ...interface{}) error {
-	c := &p.config
-	if err := config.Decode(c, &config.DecodeOpts{
-		PluginType:         "cloudimage-verify",
-		Interpolate:        true,
-		InterpolateContext: &c.ctx,
-	}, raws...); err != nil {
-		return err
-	}
-	c.LibvirtURI = cmp.Or(c.LibvirtURI, virt.DefaultURI)
-	if _, err := virt.ParseURI(c.LibvirtURI); err != nil {
-		return fmt.Errorf("libvirt_uri: %w", err)
-	}
-	c.DomainType = cmp.Or(c.DomainType, "kvm")
-	if !slices.Contains(virt.DomainTypes, c.DomainType) {
-		return fmt.Errorf("domain_type %q is not one of %v", c.DomainType, virt.DomainTypes)
-	}
-	c.ReportFile = cmp.Or(c.ReportFile, "verify-"+c.PackerBuildName+".json")
-	return nil
-}
+func (p *PostProcessor) Configure(raws ...interface{}) error { return p.config.prepare(raws...) }
 
-// PostProcess boots the image and checks it.
+// PostProcess boots the artifact's disk as an instance, checks the items,
+// writes the report, removes the instance, and passes the artifact on
+// unchanged.
 func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a packersdk.Artifact) (packersdk.Artifact, bool, bool, error) {
-	return nil, false, false, errors.New("the cloudimage-verify post-processor cannot run yet: this release has its configuration only")
+	c := p.config // a copy: the artifact's machine type and firmware fill it
+	start := time.Now()
+	input, info, err := artifact.Disk(ctx, a)
+	if err != nil {
+		return nil, false, false, err
+	}
+	if g, ok := a.State("guest").(map[string]interface{}); ok && g["os_type"] == "windows" {
+		return nil, false, false, errors.New("cloudimage-verify checks Linux images (L01-L18); this image is Windows, which it cannot check yet: leave the post-processor out of Windows builds (only/except)")
+	}
+	if c.MachineType == "" {
+		c.MachineType, _ = a.State("machine_type").(string)
+	}
+	if c.MachineType == "" {
+		c.MachineType = "pc"
+	}
+	if c.Firmware == "" {
+		c.Firmware, _ = a.State("firmware").(string)
+	}
+	if c.CDROMInterface == "" {
+		c.CDROMInterface = "ide"
+		if strings.Contains(c.MachineType, "q35") {
+			c.CDROMInterface = "sata" // q35 has no IDE controller
+		}
+	}
+	in, err := newInstance(&c)
+	if err != nil {
+		return nil, false, false, err
+	}
+	dir, err := os.MkdirTemp("", "cloudimage-verify-")
+	if err != nil {
+		return nil, false, false, err
+	}
+	ui.Say(fmt.Sprintf("Verifying %s (%s, %d MiB)", input, info.Format, info.VirtualSize>>20))
+
+	files, label := in.files()
+	state := new(multistep.BasicStateBag)
+	state.Put("ui", ui)
+	state.Put("instance", in)
+	steps := []multistep.Step{
+		&stepConnect{config: &c},
+		&stepDisk{config: &c, input: input, info: info},
+		&commonsteps.StepCreateCD{Content: files, Label: label},
+		&stepStageConfigDrive{config: &c},
+		&stepBoot{config: &c, dir: dir},
+		&stepCheck{config: &c},
+		&stepReport{config: &c},
+	}
+	runner := commonsteps.NewRunnerWithPauseFn(steps, c.PackerConfig, ui, state)
+	runner.Run(ctx, state)
+
+	if !keep(state, &c) {
+		os.RemoveAll(dir)
+	} else {
+		ui.Say(fmt.Sprintf("keep_on_failure: the console log is in %s", dir))
+	}
+	if err, ok := state.GetOk("error"); ok {
+		return nil, false, false, err.(error)
+	}
+	if _, ok := state.GetOk(multistep.StateCancelled); ok {
+		return nil, false, false, errors.New("cloudimage-verify: cancelled")
+	}
+	ui.Say(fmt.Sprintf("cloudimage-verify: done in %s", time.Since(start).Round(time.Second)))
+	return a, true, false, nil
 }

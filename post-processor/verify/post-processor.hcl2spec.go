@@ -19,7 +19,33 @@ type FlatConfig struct {
 	PackerUserVars      map[string]string `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
 	PackerSensitiveVars []string          `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
 	LibvirtURI          *string           `mapstructure:"libvirt_uri" cty:"libvirt_uri" hcl:"libvirt_uri"`
+	StoragePool         *string           `mapstructure:"storage_pool" cty:"storage_pool" hcl:"storage_pool"`
+	VMName              *string           `mapstructure:"vm_name" cty:"vm_name" hcl:"vm_name"`
 	DomainType          *string           `mapstructure:"domain_type" cty:"domain_type" hcl:"domain_type"`
+	MachineType         *string           `mapstructure:"machine_type" cty:"machine_type" hcl:"machine_type"`
+	Firmware            *string           `mapstructure:"firmware" cty:"firmware" hcl:"firmware"`
+	CPUs                *int              `mapstructure:"cpus" cty:"cpus" hcl:"cpus"`
+	Memory              *int              `mapstructure:"memory" cty:"memory" hcl:"memory"`
+	DiskInterface       *string           `mapstructure:"disk_interface" cty:"disk_interface" hcl:"disk_interface"`
+	CDROMInterface      *string           `mapstructure:"cdrom_interface" cty:"cdrom_interface" hcl:"cdrom_interface"`
+	NetDevice           *string           `mapstructure:"net_device" cty:"net_device" hcl:"net_device"`
+	NetworkMode         *string           `mapstructure:"network_mode" cty:"network_mode" hcl:"network_mode"`
+	Network             *string           `mapstructure:"network" cty:"network" hcl:"network"`
+	NetworkBridge       *string           `mapstructure:"network_bridge" cty:"network_bridge" hcl:"network_bridge"`
+	HostPortMin         *int              `mapstructure:"host_port_min" cty:"host_port_min" hcl:"host_port_min"`
+	HostPortMax         *int              `mapstructure:"host_port_max" cty:"host_port_max" hcl:"host_port_max"`
+	DiskSizeIncrease    *string           `mapstructure:"disk_size_increase" cty:"disk_size_increase" hcl:"disk_size_increase"`
+	ResizeIncrease      *string           `mapstructure:"resize_increase" cty:"resize_increase" hcl:"resize_increase"`
+	Datasource          *string           `mapstructure:"datasource" cty:"datasource" hcl:"datasource"`
+	Hostname            *string           `mapstructure:"hostname" cty:"hostname" hcl:"hostname"`
+	SSHUsername         *string           `mapstructure:"ssh_username" cty:"ssh_username" hcl:"ssh_username"`
+	SSHPort             *int              `mapstructure:"ssh_port" cty:"ssh_port" hcl:"ssh_port"`
+	HTTPPort            *int              `mapstructure:"http_port" cty:"http_port" hcl:"http_port"`
+	BootTimeout         *string           `mapstructure:"boot_timeout" cty:"boot_timeout" hcl:"boot_timeout"`
+	CloudInitTimeout    *string           `mapstructure:"cloud_init_timeout" cty:"cloud_init_timeout" hcl:"cloud_init_timeout"`
+	SkipItems           []string          `mapstructure:"skip_items" cty:"skip_items" hcl:"skip_items"`
+	FailOn              *string           `mapstructure:"fail_on" cty:"fail_on" hcl:"fail_on"`
+	KeepOnFailure       *bool             `mapstructure:"keep_on_failure" cty:"keep_on_failure" hcl:"keep_on_failure"`
 	ReportFile          *string           `mapstructure:"report_file" cty:"report_file" hcl:"report_file"`
 }
 
@@ -44,7 +70,33 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"packer_user_variables":      &hcldec.AttrSpec{Name: "packer_user_variables", Type: cty.Map(cty.String), Required: false},
 		"packer_sensitive_variables": &hcldec.AttrSpec{Name: "packer_sensitive_variables", Type: cty.List(cty.String), Required: false},
 		"libvirt_uri":                &hcldec.AttrSpec{Name: "libvirt_uri", Type: cty.String, Required: false},
+		"storage_pool":               &hcldec.AttrSpec{Name: "storage_pool", Type: cty.String, Required: false},
+		"vm_name":                    &hcldec.AttrSpec{Name: "vm_name", Type: cty.String, Required: false},
 		"domain_type":                &hcldec.AttrSpec{Name: "domain_type", Type: cty.String, Required: false},
+		"machine_type":               &hcldec.AttrSpec{Name: "machine_type", Type: cty.String, Required: false},
+		"firmware":                   &hcldec.AttrSpec{Name: "firmware", Type: cty.String, Required: false},
+		"cpus":                       &hcldec.AttrSpec{Name: "cpus", Type: cty.Number, Required: false},
+		"memory":                     &hcldec.AttrSpec{Name: "memory", Type: cty.Number, Required: false},
+		"disk_interface":             &hcldec.AttrSpec{Name: "disk_interface", Type: cty.String, Required: false},
+		"cdrom_interface":            &hcldec.AttrSpec{Name: "cdrom_interface", Type: cty.String, Required: false},
+		"net_device":                 &hcldec.AttrSpec{Name: "net_device", Type: cty.String, Required: false},
+		"network_mode":               &hcldec.AttrSpec{Name: "network_mode", Type: cty.String, Required: false},
+		"network":                    &hcldec.AttrSpec{Name: "network", Type: cty.String, Required: false},
+		"network_bridge":             &hcldec.AttrSpec{Name: "network_bridge", Type: cty.String, Required: false},
+		"host_port_min":              &hcldec.AttrSpec{Name: "host_port_min", Type: cty.Number, Required: false},
+		"host_port_max":              &hcldec.AttrSpec{Name: "host_port_max", Type: cty.Number, Required: false},
+		"disk_size_increase":         &hcldec.AttrSpec{Name: "disk_size_increase", Type: cty.String, Required: false},
+		"resize_increase":            &hcldec.AttrSpec{Name: "resize_increase", Type: cty.String, Required: false},
+		"datasource":                 &hcldec.AttrSpec{Name: "datasource", Type: cty.String, Required: false},
+		"hostname":                   &hcldec.AttrSpec{Name: "hostname", Type: cty.String, Required: false},
+		"ssh_username":               &hcldec.AttrSpec{Name: "ssh_username", Type: cty.String, Required: false},
+		"ssh_port":                   &hcldec.AttrSpec{Name: "ssh_port", Type: cty.Number, Required: false},
+		"http_port":                  &hcldec.AttrSpec{Name: "http_port", Type: cty.Number, Required: false},
+		"boot_timeout":               &hcldec.AttrSpec{Name: "boot_timeout", Type: cty.String, Required: false},
+		"cloud_init_timeout":         &hcldec.AttrSpec{Name: "cloud_init_timeout", Type: cty.String, Required: false},
+		"skip_items":                 &hcldec.AttrSpec{Name: "skip_items", Type: cty.List(cty.String), Required: false},
+		"fail_on":                    &hcldec.AttrSpec{Name: "fail_on", Type: cty.String, Required: false},
+		"keep_on_failure":            &hcldec.AttrSpec{Name: "keep_on_failure", Type: cty.Bool, Required: false},
 		"report_file":                &hcldec.AttrSpec{Name: "report_file", Type: cty.String, Required: false},
 	}
 	return s

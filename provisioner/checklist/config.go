@@ -18,6 +18,9 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/template/config"
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/field"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/report"
 )
 
 // Config is the configuration of the cloudimage-checklist provisioner.
@@ -108,15 +111,15 @@ func (c *Config) prepare(raws ...interface{}) error {
 	}
 	var errs []error
 	c.Family = cmp.Or(c.Family, "auto")
-	errs = append(errs, oneOf("family", c.Family, Families))
+	errs = append(errs, field.OneOf("family", c.Family, Families))
 	c.Mode = cmp.Or(c.Mode, "apply")
-	errs = append(errs, oneOf("mode", c.Mode, []string{"apply", "verify"}))
+	errs = append(errs, field.OneOf("mode", c.Mode, []string{"apply", "verify"}))
 	c.FailOn = cmp.Or(c.FailOn, "required")
-	errs = append(errs, oneOf("fail_on", c.FailOn, []string{"required", "none"}))
+	errs = append(errs, field.OneOf("fail_on", c.FailOn, []string{"required", "none"}))
 	c.SELinux = cmp.Or(c.SELinux, "disabled")
-	errs = append(errs, oneOf("selinux", c.SELinux, []string{"disabled", "permissive", "keep"}))
+	errs = append(errs, field.OneOf("selinux", c.SELinux, []string{"disabled", "permissive", "keep"}))
 	c.Firewall = cmp.Or(c.Firewall, "disabled")
-	errs = append(errs, oneOf("firewall", c.Firewall, []string{"disabled", "keep"}))
+	errs = append(errs, field.OneOf("firewall", c.Firewall, []string{"disabled", "keep"}))
 	if c.CloudInitDatasources == nil {
 		c.CloudInitDatasources = defaultDatasources
 	}
@@ -129,7 +132,7 @@ func (c *Config) prepare(raws ...interface{}) error {
 		}
 	}
 	for _, id := range c.SkipItems {
-		if !slices.ContainsFunc(Items, func(it Item) bool { return it.ID == id }) {
+		if !report.Known(id) {
 			errs = append(errs, fmt.Errorf("skip_items: %q is not an item id (L01 to L18, W01 to W08)", id))
 		}
 	}
@@ -186,11 +189,4 @@ func (c *Config) skipped() []string {
 		}
 	}
 	return skip
-}
-
-func oneOf(field, value string, allowed []string) error {
-	if slices.Contains(allowed, value) {
-		return nil
-	}
-	return fmt.Errorf("%s %q is not one of %s", field, value, strings.Join(allowed, ", "))
 }

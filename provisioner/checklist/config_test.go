@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/report"
 )
 
 func TestDetectFamily(t *testing.T) {
@@ -133,7 +135,7 @@ func TestParseAndReport(t *testing.T) {
 		t.Fatalf("parse = %+v, want %+v", results, want)
 	}
 	path := filepath.Join(t.TempDir(), "out", "checklist.json")
-	if err := writeReport(path, results); err != nil {
+	if err := report.Write(path, results); err != nil {
 		t.Fatal(err)
 	}
 	var back []map[string]string
@@ -141,7 +143,7 @@ func TestParseAndReport(t *testing.T) {
 	if err := json.Unmarshal(data, &back); err != nil || len(back) != 2 || back[0]["id"] != "L01" || back[0]["status"] != "pass" || back[0]["evidence"] != "root: /dev/vda1" {
 		t.Errorf("report %s: %v", data, err)
 	}
-	if tab := table(results); !strings.Contains(tab, "L01  no-lvm         pass            root: /dev/vda1") {
+	if tab := report.Table(results); !strings.Contains(tab, "L01  no-lvm         pass            root: /dev/vda1") {
 		t.Errorf("table:\n%s", tab)
 	}
 }

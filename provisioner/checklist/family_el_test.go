@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/report"
 )
 
 // The el6 family on a CentOS 6 tree after a kickstart install: a swap
@@ -67,7 +69,7 @@ func TestEl7VerifyFindsBreakage(t *testing.T) {
 		}
 	}
 	if want := []string{"L02", "L14", "L15", "L16"}; !slices.Equal(failed, want) {
-		t.Errorf("verify failed %v, want %v; results:\n%s", failed, want, table(run.results))
+		t.Errorf("verify failed %v, want %v; results:\n%s", failed, want, report.Table(run.results))
 	}
 	if after := render(snapshot(t, root)); after != before {
 		t.Errorf("verify mode changed the tree")

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/report"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata")
@@ -241,7 +243,7 @@ func TestDebianVerifyFindsBreakage(t *testing.T) {
 		}
 	}
 	if !slices.Equal(failed, []string{"L02", "L15", "L16"}) {
-		t.Errorf("verify failed %v, want [L02 L15 L16]; results:\n%s", failed, table(run.results))
+		t.Errorf("verify failed %v, want [L02 L15 L16]; results:\n%s", failed, report.Table(run.results))
 	}
 	if after := render(snapshot(t, root)); after != before {
 		t.Errorf("verify mode changed the tree")

@@ -8,6 +8,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hcldec"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/report"
 )
 
 // Provisioner is the cloudimage-checklist provisioner.
@@ -51,14 +53,14 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	if len(results) == 0 {
 		return fmt.Errorf("the checklist script reported no item")
 	}
-	ui.Say("Checklist:\n" + table(results))
+	ui.Say("Checklist:\n" + report.Table(results))
 
 	path := c.reportPath(generatedData)
-	if err := writeReport(path, results); err != nil {
+	if err := report.Write(path, results); err != nil {
 		return err
 	}
 	ui.Say("Checklist report: " + path)
-	if failed := failures(results); len(failed) > 0 && c.FailOn == "required" {
+	if failed := report.Failures(results); len(failed) > 0 && c.FailOn == "required" {
 		return fmt.Errorf("%d checklist items failed (fail_on = \"none\" reports without failing):\n  %s", len(failed), strings.Join(failed, "\n  "))
 	}
 	return nil

@@ -17,14 +17,6 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 )
 
-// Result is one item's outcome: the report's unit.
-type Result struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Status   string `json:"status"` // pass, fail or not-applicable
-	Evidence string `json:"evidence"`
-}
-
 // remoteOutput runs command in the guest and returns its standard output
 // and error; an exit status other than 0 is an error that carries stderr.
 func remoteOutput(ctx context.Context, comm packersdk.Communicator, command string) (string, error) {

@@ -75,28 +75,7 @@ func assertNoLeftovers(t *testing.T, name string) {
 // assertNoLeftoversOn is assertNoLeftovers on another libvirtd.
 func assertNoLeftoversOn(t *testing.T, l *libvirt.Libvirt, name string) {
 	t.Helper()
-	doms, _, err := l.ConnectListAllDomains(1, 0)
-	must(t, err)
-	left := 0
-	for _, d := range doms {
-		if strings.HasPrefix(d.Name, name) {
-			t.Errorf("domain %s is left behind", d.Name)
-			left++
-		}
-	}
-	pool, err := l.StoragePoolLookupByName("default")
-	must(t, err)
-	must(t, l.StoragePoolRefresh(pool, 0))
-	vols, _, err := l.StoragePoolListAllVolumes(pool, 1, 0)
-	must(t, err)
-	leftVols := 0
-	for _, v := range vols {
-		if strings.HasPrefix(v.Name, name) {
-			t.Errorf("volume %s is left behind", v.Name)
-			leftVols++
-		}
-	}
-	t.Logf("leftovers of %s: %d domains, %d volumes", name, left, leftVols)
+	testenv.AssertNoLeftovers(t, l, name)
 }
 
 // repoRoot is the checkout's root: go test runs in the package's folder.

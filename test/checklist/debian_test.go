@@ -3,7 +3,6 @@
 package checklist_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,59 +14,15 @@ import (
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/testenv"
 )
 
-type result struct {
-	ID, Name, Status, Evidence string
-}
-
-func readReport(t *testing.T, path string) []result {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r []result
-	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return r
-}
-
-func byStatus(rs []result, status string) []string {
-	var ids []string
-	for _, r := range rs {
-		if r.Status == status {
-			ids = append(ids, r.ID)
-		}
-	}
-	return ids
-}
-
 // One build on the fixture guest: apply (packages from the Debian mirror,
 // through QEMU's user networking), apply again (nothing to do, the same
 // report), then break the guest (a swap file, the nftables firewall on, a
 // pinned MAC) and verify: exactly those three items fail.
 func TestChecklistOnDebian(t *testing.T) {
-	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_IMAGE", "CLOUDIMAGE_FIXTURE_PASSWORD")
 	dir := testenv.VMDir(t)
 	name := testenv.DomainName(t)
 	report := func(n string) string { return filepath.Join(dir, n+".json") }
-	tmpl := fmt.Sprintf(`
-source "cloudimage-libvirt" "debian" {
-  disk_image_url      = %q
-  disk_image_checksum = "none"
-  use_backing_file    = true
-  disk_size           = "3G"
-  domain_type         = "qemu"
-  network_mode        = "user"
-  vm_name             = %q
-  cpus                = 2
-  memory              = 1536
-  ssh_username        = "root"
-  ssh_password        = %q
-  ssh_timeout         = "10m"
-  skip_compaction     = true
-  output_directory    = %q
-}
+	tmpl := testenv.FixtureSource(t, name, filepath.Join(dir, "out"), "skip_compaction = true") + fmt.Sprintf(`
 build {
   sources = ["source.cloudimage-libvirt.debian"]
   provisioner "cloudimage-checklist" {
@@ -90,7 +45,7 @@ build {
     report_file = %q
   }
 }
-`, env[0], name, env[1], filepath.Join(dir, "out"), report("apply"), report("again"), report("broken"))
+`, report("apply"), report("again"), report("broken"))
 	if err := os.WriteFile(filepath.Join(dir, "debian.pkr.hcl"), []byte(tmpl), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -101,11 +56,11 @@ build {
 		t.Logf("the first run's table:\n%s", out[i:min(len(out), i+2500)])
 	}
 
-	apply := readReport(t, report("apply"))
+	apply := testenv.ReadReport(t, report("apply"))
 	if len(apply) != 18 {
 		t.Errorf("the report has %d items, want 18 (L01-L18)", len(apply))
 	}
-	if failed := byStatus(apply, "fail"); len(failed) > 0 {
+	if failed := testenv.WithStatus(apply, "fail"); len(failed) > 0 {
 		t.Errorf("items failed after apply: %v", failed)
 		for _, r := range apply {
 			if r.Status == "fail" {
@@ -113,11 +68,11 @@ build {
 			}
 		}
 	}
-	if na := byStatus(apply, "not-applicable"); !slices.Equal(na, []string{"L14", "L18"}) {
+	if na := testenv.WithStatus(apply, "not-applicable"); !slices.Equal(na, []string{"L14", "L18"}) {
 		t.Errorf("not applicable: %v, want [L14 L18] (no SELinux on Debian; cleaning is sysprep's)", na)
 	}
 
-	again := readReport(t, report("again"))
+	again := testenv.ReadReport(t, report("again"))
 	for i := range again {
 		if i < len(apply) && (again[i].ID != apply[i].ID || again[i].Status != apply[i].Status) {
 			t.Errorf("second run: %s %s, first: %s %s", again[i].ID, again[i].Status, apply[i].ID, apply[i].Status)
@@ -132,8 +87,8 @@ build {
 		}
 	}
 
-	broken := readReport(t, report("broken"))
-	if failed := byStatus(broken, "fail"); !slices.Equal(failed, []string{"L02", "L15", "L16"}) {
+	broken := testenv.ReadReport(t, report("broken"))
+	if failed := testenv.WithStatus(broken, "fail"); !slices.Equal(failed, []string{"L02", "L15", "L16"}) {
 		t.Errorf("verify on the broken guest failed %v, want [L02 L15 L16]", failed)
 	}
 }

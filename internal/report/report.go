@@ -1,4 +1,4 @@
-package checklist
+package report
 
 import (
 	"encoding/json"
@@ -8,9 +8,24 @@ import (
 	"strings"
 )
 
-// table renders the results for the Packer UI: one line per item, with the
+// Statuses of a Result.
+const (
+	Pass          = "pass"
+	Fail          = "fail"
+	NotApplicable = "not-applicable"
+)
+
+// Result is one item's outcome: the report's unit.
+type Result struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Status   string `json:"status"` // pass, fail or not-applicable
+	Evidence string `json:"evidence"`
+}
+
+// Table renders the results for the Packer UI: one line per item, with the
 // first line of its evidence.
-func table(results []Result) string {
+func Table(results []Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-4s %-14s %-15s %s\n", "id", "item", "status", "evidence")
 	for _, r := range results {
@@ -20,8 +35,8 @@ func table(results []Result) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// writeReport writes the results as JSON, one object per item.
-func writeReport(path string, results []Result) error {
+// Write writes the results to path as JSON, one object per item.
+func Write(path string, results []Result) error {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("report_file: %w", err)
@@ -37,11 +52,11 @@ func writeReport(path string, results []Result) error {
 	return nil
 }
 
-// failures returns the items that failed, as "ID name: first evidence line".
-func failures(results []Result) []string {
+// Failures returns the items that failed, as "ID name: first evidence line".
+func Failures(results []Result) []string {
 	var failed []string
 	for _, r := range results {
-		if r.Status == "fail" {
+		if r.Status == Fail {
 			first, _, _ := strings.Cut(r.Evidence, "\n")
 			failed = append(failed, fmt.Sprintf("%s %s: %s", r.ID, r.Name, first))
 		}

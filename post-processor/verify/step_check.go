@@ -1,0 +1,317 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+	"github.com/hashicorp/packer-plugin-sdk/multistep"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/report"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
+)
+
+// How long each thing is waited for once the instance is up: cloud-init
+// may set the key or the password a little after sshd starts.
+const (
+	keyWait      = 2 * time.Minute
+	passwordWait = time.Minute
+	agentWait    = time.Minute
+	nicWait      = time.Minute
+	webWait      = time.Minute
+	// An instance whose console shows a login prompt this long without
+	// SSH answering has booted without it.
+	promptGrace = 2 * time.Minute
+)
+
+// stepCheck checks the items live, in the order a user of the instance
+// would meet them, and puts the results in the state.
+type stepCheck struct {
+	config *Config
+
+	ui      packersdk.Ui
+	conn    *libvirt.Libvirt
+	dom     libvirt.Domain
+	in      *instance
+	g       *guest
+	r       results
+	disk    string
+	console string
+	sh      shell // the way in for the inside checks
+}
+
+func (s *stepCheck) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
+	s.ui = state.Get("ui").(packersdk.Ui)
+	s.conn = state.Get("libvirt").(*libvirt.Libvirt)
+	s.dom = state.Get("domain").(libvirt.Domain)
+	s.in = state.Get("instance").(*instance)
+	s.g = state.Get("guest").(*guest)
+	s.disk = state.Get("disk").(virt.Volume).Path
+	s.console = state.Get("console_log").(string)
+	s.r = results{}
+	c := s.config
+
+	why := s.check(ctx)
+	if s.sh != nil {
+		s.sh.close()
+	}
+	if err := ctx.Err(); err != nil {
+		return halt(state, err)
+	}
+	ok, ev := consoleLog(s.console)
+	s.r.set("L12", ok, "%s", ev)
+	s.r.notApplicable("L18", "checked offline, on the image file, by the cloudimage-sysprep post-processor: a running instance makes new host keys, a machine-id and logs")
+	for id := range c.skipItems {
+		s.r.notApplicable(id, "skipped (skip_items)")
+	}
+	state.Put("results", s.r.list(report.IDs(false), why))
+	return multistep.ActionContinue
+}
+
+// check runs the checks; it returns why the items it could not reach
+// failed.
+func (s *stepCheck) check(ctx context.Context) string {
+	c, in, g, r := s.config, s.in, s.g, s.r
+	start := time.Now()
+	bootCtx, cancel := context.WithTimeout(ctx, c.BootTimeout)
+	defer cancel()
+	s.ui.Say(fmt.Sprintf("Waiting up to %s for SSH on %s...", c.BootTimeout, g.sshAddr()))
+	if err := g.resolve(bootCtx, s.conn, s.dom, c.NetworkMode); err != nil {
+		return err.Error()
+	}
+	if err := g.waitSSH(bootCtx, s.console, promptGrace); err != nil {
+		noSSH := fmt.Sprintf("no SSH: %v", err)
+		r.set("L04", false, "%s", noSSH)
+		r.set("L05", false, "%s", noSSH)
+		r.set("L06", false, "%s", noSSH)
+		s.ui.Message(noSSH)
+	} else {
+		s.ui.Say(fmt.Sprintf("SSH answered %s after the start", time.Since(start).Round(time.Second)))
+		s.logins(ctx, start)
+	}
+
+	// L07: the guest agent answers and resets the password.
+	s.agent(ctx)
+	if s.sh == nil {
+		return "nothing let the check in: neither SSH (the metadata's key, user-data's password, the guest agent's) nor the guest agent's guest-exec"
+	}
+
+	s.ui.Say(fmt.Sprintf("Looking inside the instance through %s...", s.sh))
+	f, err := probe(ctx, s.sh)
+	if err != nil {
+		return fmt.Sprintf("the probe failed: %v", err)
+	}
+	s.ui.Message(fmt.Sprintf("%s, cloud-init: %s", f.get("os_name"), or(f.get("cloud_init"), "none")))
+	r.checkInside(f, in)
+
+	// L13: the web server answers from outside.
+	var web string
+	err = retry(ctx, webWait, 3*time.Second, func() (err error) {
+		web, err = webAnswer(ctx, g, c.HTTPPort)
+		return err
+	})
+	r.set("L13", err == nil, "%s", or(web, fmt.Sprintf("no answer on the guest's port %d within %s: %v", c.HTTPPort, webWait, err)))
+
+	// L11: a second NIC, hot; after the reboot below where the family
+	// promises only that.
+	hot := s.secondNIC(ctx)
+
+	// L17: the flavor grows; the root follows at the next boot.
+	s.ui.Say(fmt.Sprintf("Growing the disk to %s and rebooting...", gib(in.resized)))
+	if err := s.conn.DomainBlockResize(s.dom, s.disk, in.resized, libvirt.DomainBlockResizeBytes); err != nil {
+		r.set("L17", false, "resizing the disk: %v", err)
+	}
+	after, err := s.reboot(ctx, f.get("boot_id"))
+	if err != nil {
+		if _, done := r["L17"]; !done {
+			r.set("L17", false, "%v", err)
+		}
+		if hot == "" {
+			r.set("L11", false, "no address on the second NIC (%s) while running, and %v", in.secondMAC, err)
+		}
+		r.checkPins(f, in)
+		return ""
+	}
+	if _, done := r["L17"]; !done {
+		r.grown("L17", after, in.resized)
+	}
+	if hot == "" {
+		if n, ok := after.nicByMAC(in.secondMAC); ok && len(n.addrs) > 0 {
+			if f.rhelLike() {
+				r.set("L11", false, "the second NIC got %s only after a reboot: a RHEL-like family brings a NIC up while running", strings.Join(n.addrs, " "))
+			} else {
+				r.set("L11", true, "the second NIC %s (%s) got %s after a reboot (not while running: this family promises the reboot)", n.name, n.mac, strings.Join(n.addrs, " "))
+			}
+		} else {
+			r.set("L11", false, "the second NIC (%s) has no address, while running or after a reboot: %s", in.secondMAC, strings.Join(after["nic"], "; "))
+		}
+	}
+	r.checkPins(after, in)
+	return ""
+}
+
+// logins checks L06, then L04 and L05, once SSH answers.
+func (s *stepCheck) logins(ctx context.Context, start time.Time) {
+	c, in, g, r := s.config, s.in, s.g, s.r
+	keyAuth := []ssh.AuthMethod{ssh.PublicKeys(in.signer)}
+	if cl, err := g.login(ctx, in.user, keyAuth, keyWait); err == nil {
+		r.set("L06", true, "%s logged in with the metadata's key (public_keys) %s after the start", in.user, time.Since(start).Round(time.Second))
+		s.keep(cl, keyAuth, "the metadata's key")
+		s.ui.Say("Waiting for cloud-init to finish its first boot...")
+		err := retry(ctx, c.CloudInitTimeout, 3*time.Second, func() error {
+			_, err := run(ctx, cl, "test -e /var/lib/cloud/instance/boot-finished", "")
+			return err
+		})
+		if err != nil {
+			s.ui.Message("cloud-init did not finish within cloud_init_timeout")
+		}
+	} else {
+		r.set("L06", false, "%s could not log in with the metadata's key within %s: %v", in.user, keyWait, err)
+	}
+
+	pwAuth := passwordAuth(in.password)
+	if cl, err := g.login(ctx, in.user, pwAuth, passwordWait); err == nil {
+		r.set("L04", true, "%s logged in over SSH with the password user-data set (chpasswd)", in.user)
+		r.set("L05", true, "sshd accepts password logins: the password user-data set")
+		s.keep(cl, pwAuth, "user-data's password")
+	} else {
+		r.set("L04", false, "%s could not log in with the password user-data set: %v", in.user, err)
+		r.set("L05", false, "no password login with the password user-data set: %v", err)
+	}
+}
+
+// keep makes cl the way in unless there is one.
+func (s *stepCheck) keep(cl *ssh.Client, auth []ssh.AuthMethod, how string) {
+	if s.sh == nil {
+		s.sh = &sshShell{g: s.g, user: s.in.user, c: cl, auth: auth, how: how}
+		return
+	}
+	cl.Close()
+}
+
+// shadowEntry is the script that prints the account's password hash and
+// its change date.
+func shadowEntry(user string) string {
+	return fmt.Sprintf("awk -F: '$1 == %q { print $2 \":\" $3 }' /etc/shadow\n", user)
+}
+
+// agent checks L07: guest-ping, guest-set-user-password, then an SSH
+// login with the new password; where SSH does not answer, the account's
+// shadow entry read through guest-exec must have changed instead.
+func (s *stepCheck) agent(ctx context.Context) {
+	in, r := s.in, s.r
+	if err := retry(ctx, agentWait, 2*time.Second, func() error { return agentPing(s.conn, s.dom) }); err != nil {
+		r.set("L07", false, "guest-ping on org.qemu.guest_agent.0 got no answer within %s: %v", agentWait, err)
+		return
+	}
+	exec := &agentShell{conn: s.conn, dom: s.dom}
+	var before string
+	if s.sh == nil {
+		before, _ = exec.run(ctx, shadowEntry(in.user))
+	}
+	if err := s.conn.DomainSetUserPassword(s.dom, libvirt.OptString{in.user}, libvirt.OptString{in.agentPassword}, 0); err != nil {
+		r.set("L07", false, "guest-ping answered; guest-set-user-password for %s failed: %v", in.user, err)
+		return
+	}
+	if _, ok := r["L05"]; ok && !strings.HasPrefix(r["L05"].Evidence, "no SSH") {
+		// SSH answers: log in with the new password.
+		auth := passwordAuth(in.agentPassword)
+		cl, err := s.g.login(ctx, in.user, auth, passwordWait)
+		if err != nil {
+			r.set("L07", false, "guest-ping answered and guest-set-user-password succeeded, but SSH refused the new password: %v", err)
+			return
+		}
+		r.set("L07", true, "guest-ping answered; guest-set-user-password set %s's password, and SSH accepted it", in.user)
+		if r["L05"].Status != report.Pass {
+			r.set("L05", true, "sshd accepts password logins: the password the guest agent set")
+		}
+		s.keep(cl, auth, "the guest agent's password")
+		return
+	}
+	after, err := exec.run(ctx, shadowEntry(in.user))
+	switch {
+	case err != nil:
+		r.set("L07", false, "guest-ping answered and guest-set-user-password succeeded; SSH does not answer and guest-exec failed, so nothing shows the new password: %v", err)
+	case strings.TrimSpace(after) == "" || after == before:
+		r.set("L07", false, "guest-set-user-password succeeded, but %s's entry in /etc/shadow did not change", in.user)
+	default:
+		r.set("L07", true, "guest-ping answered; guest-set-user-password changed %s's password hash in /etc/shadow (read through guest-exec: SSH does not answer)", in.user)
+	}
+	if s.sh == nil && err == nil {
+		s.sh = exec
+	}
+}
+
+// secondNIC attaches a NIC and waits for an address on it; it returns the
+// address, "" if none came.
+func (s *stepCheck) secondNIC(ctx context.Context) string {
+	in, r := s.in, s.r
+	s.ui.Say(fmt.Sprintf("Attaching a second NIC (%s) to the running instance...", in.secondMAC))
+	if err := attachNIC(s.conn, s.dom, s.config, in.secondMAC); err != nil {
+		r.set("L11", false, "%v", err)
+		return "-"
+	}
+	var got nic
+	err := retry(ctx, nicWait, 3*time.Second, func() error {
+		f, err := probe(ctx, s.sh)
+		if err != nil {
+			return err
+		}
+		n, ok := f.nicByMAC(in.secondMAC)
+		if !ok || len(n.addrs) == 0 {
+			return fmt.Errorf("no address yet")
+		}
+		got = n
+		return nil
+	})
+	if err != nil {
+		return ""
+	}
+	r.set("L11", true, "the second NIC %s (%s), added while running, got %s", got.name, got.mac, strings.Join(got.addrs, " "))
+	return strings.Join(got.addrs, " ")
+}
+
+// reboot reboots the instance from inside, waits for the new boot and
+// comes in again the same way; it returns the probe's facts of that boot.
+func (s *stepCheck) reboot(ctx context.Context, bootID string) (facts, error) {
+	// In the background, so that the command returns before the reboot
+	// ends the session.
+	if _, err := s.sh.run(ctx, "nohup sh -c 'sleep 2; reboot' >/dev/null 2>&1 &\n"); err != nil {
+		return nil, fmt.Errorf("reboot: %v", err)
+	}
+	var f facts
+	err := retry(ctx, s.config.BootTimeout, 3*time.Second, func() error {
+		// An attempt that meets the old boot going down must not wait long.
+		attempt, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		sh, err := s.sh.reopen(attempt)
+		if err != nil {
+			return err
+		}
+		got, err := probe(attempt, sh)
+		if err == nil && got.get("boot_id") == bootID {
+			err = fmt.Errorf("still the first boot")
+		}
+		if err != nil {
+			if sh != s.sh {
+				sh.close()
+			}
+			return err
+		}
+		if sh != s.sh {
+			s.sh.close()
+		}
+		s.sh, f = sh, got
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("no way in after the reboot within boot_timeout %s: %v", s.config.BootTimeout, err)
+	}
+	return f, nil
+}
+
+func (s *stepCheck) Cleanup(multistep.StateBag) {}
