@@ -1,3 +1,5 @@
+//go:generate go tool packer-sdc struct-markdown
+
 package verify
 
 import (
@@ -5,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/packer-plugin-sdk/common"
@@ -85,7 +88,8 @@ type Config struct {
 	// user_data and network_data.json, as Nova writes it) or `nocloud`
 	// (labelled cidata, with meta-data and user-data).
 	Datasource string `mapstructure:"datasource"`
-	// The hostname in the metadata (L09). Defaults to the domain's name.
+	// The hostname in the metadata (L09). Defaults to the domain's name,
+	// made a host name (other characters become -, cut to 63).
 	Hostname string `mapstructure:"hostname"`
 	// The account whose password user-data sets and the guest agent resets,
 	// and that logs in with the key. Defaults to `root` (L04).
@@ -108,8 +112,9 @@ type Config struct {
 	// `none` (report only).
 	FailOn string `mapstructure:"fail_on"`
 	// Leave the domain, its disk and the console log in place when an item
-	// fails or the build stops, for debugging (virsh console). Defaults to
-	// false: everything is removed.
+	// fails or the run stops on an error, for debugging (virsh console). A
+	// cancelled build (Ctrl-C) leaves nothing. Defaults to false:
+	// everything is removed.
 	KeepOnFailure bool `mapstructure:"keep_on_failure"`
 	// Where the JSON report is written (the checklist provisioner's shape:
 	// id, name, status, evidence per item). Defaults to
@@ -121,6 +126,8 @@ type Config struct {
 	resize    uint64
 	skipItems map[string]bool
 }
+
+var notHostname = regexp.MustCompile(`[^a-zA-Z0-9-]+`)
 
 var hostname = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
 
@@ -182,7 +189,10 @@ func (c *Config) prepare(raws ...interface{}) error {
 	}
 	c.Datasource = cmp.Or(c.Datasource, "configdrive")
 	errs = append(errs, field.OneOf("datasource", c.Datasource, []string{"configdrive", "nocloud"}))
-	c.Hostname = cmp.Or(c.Hostname, c.VMName)
+	if c.Hostname == "" {
+		c.Hostname = strings.Trim(notHostname.ReplaceAllString(c.VMName, "-"), "-")
+		c.Hostname = strings.TrimRight(c.Hostname[:min(len(c.Hostname), 63)], "-")
+	}
 	if !hostname.MatchString(c.Hostname) {
 		add("hostname: %q is not a host name (letters, digits and -, up to 63)", c.Hostname)
 	}

@@ -19,6 +19,16 @@ func TestConfigDefaults(t *testing.T) {
 	}
 }
 
+func TestDefaultHostnameFromVMName(t *testing.T) {
+	var c Config
+	if err := c.prepare(map[string]interface{}{"vm_name": "_My_build.v2 " + strings.Repeat("x", 70)}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "My-build-v2-" + strings.Repeat("x", 51); c.Hostname != want {
+		t.Errorf("hostname %q, want %q", c.Hostname, want)
+	}
+}
+
 func TestConfigErrorsNameTheField(t *testing.T) {
 	for field, value := range map[string]interface{}{
 		"domain_type":        "xen",

@@ -56,9 +56,13 @@ func (g *guest) waitSSH(ctx context.Context, consoleLog string, grace time.Durat
 	var last error
 	var prompt time.Time
 	for {
-		_, last = g.dial(ctx, "probe", nil)
+		var c *ssh.Client
+		c, last = g.dial(ctx, "probe", nil)
 		var auth *authError
 		if last == nil || errors.As(last, &auth) {
+			if c != nil {
+				c.Close()
+			}
 			return nil
 		}
 		if prompt.IsZero() && loginPrompt(consoleLog) {

@@ -1,5 +1,4 @@
 //go:generate go tool packer-sdc mapstructure-to-hcl2 -type Config
-//go:generate go tool packer-sdc struct-markdown
 
 // Package verify is the cloudimage-verify post-processor: it boots the
 // finished image the way Nova would and proves the checklist live.

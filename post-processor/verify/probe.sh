@@ -91,6 +91,11 @@ if command -v iptables >/dev/null 2>&1; then
   kv iptables_blocking "$(iptables -S INPUT 2>/dev/null | grep -cE -- '-j (REJECT|DROP)')"
 fi
 if command -v nft >/dev/null 2>&1; then
-  kv nft_blocking "$(nft list ruleset 2>/dev/null | grep -cE 'hook input.*policy drop|^[[:space:]]*(reject|drop)')"
+  # Rules and policies that drop or reject, in the chains hooked on input.
+  kv nft_blocking "$(nft list ruleset 2>/dev/null | awk '
+    /^[[:space:]]*chain / { input = 0 }
+    /hook input/ { input = 1; if ($0 ~ /policy drop/) n++; next }
+    input && /(^|[[:space:]])(drop|reject)([[:space:]]|;|$)/ { n++ }
+    END { print n + 0 }')"
 fi
 exit 0

@@ -32,7 +32,13 @@ type sshShell struct {
 }
 
 func (s *sshShell) run(ctx context.Context, script string) (string, error) {
-	return run(ctx, s.c, "sh -s", script)
+	cmd := "sh -s"
+	if s.user != "root" {
+		// The probe reads root's files (firewall rules, NetworkManager's
+		// connections) and the reboot needs root.
+		cmd = "sudo -n sh -s"
+	}
+	return run(ctx, s.c, cmd, script)
 }
 
 func (s *sshShell) reopen(ctx context.Context) (shell, error) {

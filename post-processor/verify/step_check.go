@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -83,7 +84,9 @@ func (s *stepCheck) check(ctx context.Context) string {
 	if err := g.resolve(bootCtx, s.conn, s.dom, c.NetworkMode); err != nil {
 		return err.Error()
 	}
+	sshAnswers := true
 	if err := g.waitSSH(bootCtx, s.console, promptGrace); err != nil {
+		sshAnswers = false
 		noSSH := fmt.Sprintf("no SSH: %v", err)
 		r.set("L04", false, "%s", noSSH)
 		r.set("L05", false, "%s", noSSH)
@@ -95,9 +98,16 @@ func (s *stepCheck) check(ctx context.Context) string {
 	}
 
 	// L07: the guest agent answers and resets the password.
-	s.agent(ctx)
+	s.agent(ctx, sshAnswers)
 	if s.sh == nil {
 		return "nothing let the check in: neither SSH (the metadata's key, user-data's password, the guest agent's) nor the guest agent's guest-exec"
+	}
+	if ctx.Err() != nil {
+		return ""
+	}
+	if _, ok := s.sh.(*sshShell); !ok || r["L06"].Status != report.Pass {
+		// The key login waited for cloud-init; the other ways in did not.
+		s.waitCloudInit(ctx, s.sh)
 	}
 
 	s.ui.Say(fmt.Sprintf("Looking inside the instance through %s...", s.sh))
@@ -116,9 +126,15 @@ func (s *stepCheck) check(ctx context.Context) string {
 	})
 	r.set("L13", err == nil, "%s", or(web, fmt.Sprintf("no answer on the guest's port %d within %s: %v", c.HTTPPort, webWait, err)))
 
+	if ctx.Err() != nil {
+		return ""
+	}
 	// L11: a second NIC, hot; after the reboot below where the family
 	// promises only that.
 	hot := s.secondNIC(ctx)
+	if ctx.Err() != nil {
+		return ""
+	}
 
 	// L17: the flavor grows; the root follows at the next boot.
 	s.ui.Say(fmt.Sprintf("Growing the disk to %s and rebooting...", gib(in.resized)))
@@ -156,19 +172,12 @@ func (s *stepCheck) check(ctx context.Context) string {
 
 // logins checks L06, then L04 and L05, once SSH answers.
 func (s *stepCheck) logins(ctx context.Context, start time.Time) {
-	c, in, g, r := s.config, s.in, s.g, s.r
+	in, g, r := s.in, s.g, s.r
 	keyAuth := []ssh.AuthMethod{ssh.PublicKeys(in.signer)}
 	if cl, err := g.login(ctx, in.user, keyAuth, keyWait); err == nil {
 		r.set("L06", true, "%s logged in with the metadata's key (public_keys) %s after the start", in.user, time.Since(start).Round(time.Second))
 		s.keep(cl, keyAuth, "the metadata's key")
-		s.ui.Say("Waiting for cloud-init to finish its first boot...")
-		err := retry(ctx, c.CloudInitTimeout, 3*time.Second, func() error {
-			_, err := run(ctx, cl, "test -e /var/lib/cloud/instance/boot-finished", "")
-			return err
-		})
-		if err != nil {
-			s.ui.Message("cloud-init did not finish within cloud_init_timeout")
-		}
+		s.waitCloudInit(ctx, s.sh)
 	} else {
 		r.set("L06", false, "%s could not log in with the metadata's key within %s: %v", in.user, keyWait, err)
 	}
@@ -181,6 +190,19 @@ func (s *stepCheck) logins(ctx context.Context, start time.Time) {
 	} else {
 		r.set("L04", false, "%s could not log in with the password user-data set: %v", in.user, err)
 		r.set("L05", false, "no password login with the password user-data set: %v", err)
+	}
+}
+
+// waitCloudInit waits for cloud-init's first boot to finish, where
+// cloud-init is installed, before the probe judges it (L03).
+func (s *stepCheck) waitCloudInit(ctx context.Context, sh shell) {
+	s.ui.Say("Waiting for cloud-init to finish its first boot...")
+	err := retry(ctx, s.config.CloudInitTimeout, 3*time.Second, func() error {
+		_, err := sh.run(ctx, "command -v cloud-init >/dev/null || exit 0; test -e /var/lib/cloud/instance/boot-finished\n")
+		return err
+	})
+	if err != nil {
+		s.ui.Message(fmt.Sprintf("cloud-init did not finish within cloud_init_timeout %s", s.config.CloudInitTimeout))
 	}
 }
 
@@ -200,46 +222,48 @@ func shadowEntry(user string) string {
 }
 
 // agent checks L07: guest-ping, guest-set-user-password, then an SSH
-// login with the new password; where SSH does not answer, the account's
-// shadow entry read through guest-exec must have changed instead.
-func (s *stepCheck) agent(ctx context.Context) {
+// login with the new password; where SSH does not take it (no sshd, no
+// password logins), the account's shadow entry read through guest-exec
+// must have changed instead. Where nothing else let the check in,
+// guest-exec becomes the way in.
+func (s *stepCheck) agent(ctx context.Context, sshAnswers bool) {
 	in, r := s.in, s.r
 	if err := retry(ctx, agentWait, 2*time.Second, func() error { return agentPing(s.conn, s.dom) }); err != nil {
 		r.set("L07", false, "guest-ping on org.qemu.guest_agent.0 got no answer within %s: %v", agentWait, err)
 		return
 	}
 	exec := &agentShell{conn: s.conn, dom: s.dom}
-	var before string
-	if s.sh == nil {
-		before, _ = exec.run(ctx, shadowEntry(in.user))
-	}
+	before, beforeErr := exec.run(ctx, shadowEntry(in.user))
 	if err := s.conn.DomainSetUserPassword(s.dom, libvirt.OptString{in.user}, libvirt.OptString{in.agentPassword}, 0); err != nil {
 		r.set("L07", false, "guest-ping answered; guest-set-user-password for %s failed: %v", in.user, err)
 		return
 	}
-	if _, ok := r["L05"]; ok && !strings.HasPrefix(r["L05"].Evidence, "no SSH") {
-		// SSH answers: log in with the new password.
+	var sshErr error
+	if sshAnswers {
 		auth := passwordAuth(in.agentPassword)
 		cl, err := s.g.login(ctx, in.user, auth, passwordWait)
-		if err != nil {
-			r.set("L07", false, "guest-ping answered and guest-set-user-password succeeded, but SSH refused the new password: %v", err)
+		if err == nil {
+			r.set("L07", true, "guest-ping answered; guest-set-user-password set %s's password, and SSH accepted it", in.user)
+			if r["L05"].Status != report.Pass {
+				r.set("L05", true, "sshd accepts password logins: the password the guest agent set")
+			}
+			s.keep(cl, auth, "the guest agent's password")
 			return
 		}
-		r.set("L07", true, "guest-ping answered; guest-set-user-password set %s's password, and SSH accepted it", in.user)
-		if r["L05"].Status != report.Pass {
-			r.set("L05", true, "sshd accepts password logins: the password the guest agent set")
-		}
-		s.keep(cl, auth, "the guest agent's password")
-		return
+		sshErr = err
 	}
 	after, err := exec.run(ctx, shadowEntry(in.user))
+	how := "SSH does not answer"
+	if sshErr != nil {
+		how = fmt.Sprintf("SSH refused it: %v", sshErr)
+	}
 	switch {
-	case err != nil:
-		r.set("L07", false, "guest-ping answered and guest-set-user-password succeeded; SSH does not answer and guest-exec failed, so nothing shows the new password: %v", err)
+	case beforeErr != nil || err != nil:
+		r.set("L07", false, "guest-ping answered and guest-set-user-password succeeded, but nothing shows the new password works: %s, and guest-exec failed: %v", how, cmp.Or(beforeErr, err))
 	case strings.TrimSpace(after) == "" || after == before:
-		r.set("L07", false, "guest-set-user-password succeeded, but %s's entry in /etc/shadow did not change", in.user)
+		r.set("L07", false, "guest-set-user-password succeeded, but %s's entry in /etc/shadow did not change (%s)", in.user, how)
 	default:
-		r.set("L07", true, "guest-ping answered; guest-set-user-password changed %s's password hash in /etc/shadow (read through guest-exec: SSH does not answer)", in.user)
+		r.set("L07", true, "guest-ping answered; guest-set-user-password changed %s's password hash in /etc/shadow (read through guest-exec: %s)", in.user, how)
 	}
 	if s.sh == nil && err == nil {
 		s.sh = exec

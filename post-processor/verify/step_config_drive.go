@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/digitalocean/go-libvirt"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
@@ -23,6 +24,11 @@ func (s *stepStageConfigDrive) Run(ctx context.Context, state multistep.StateBag
 	ui := state.Get("ui").(packersdk.Ui)
 	path := state.Get("cd_path").(string)
 	c := s.config
+	// It holds the password in user-data: for root (and QEMU, which
+	// libvirt gives it to while the domain runs) only.
+	if err := os.Chmod(path, 0o600); err != nil {
+		return halt(state, err)
+	}
 	if virt.OnThisMachine(c.LibvirtURI) && virt.QEMUCannotReach(path, c.LibvirtURI) == "" {
 		state.Put("config_drive", path)
 		return multistep.ActionContinue

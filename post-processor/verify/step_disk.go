@@ -81,13 +81,16 @@ func (s *stepDisk) Cleanup(state multistep.StateBag) {
 }
 
 // keep reports whether cleanup leaves things for debugging:
-// keep_on_failure and a failed, halted or cancelled run.
+// keep_on_failure and a run that failed an item or stopped on an error.
+// A cancelled run (Ctrl-C) leaves nothing.
 func keep(state multistep.StateBag, c *Config) bool {
 	if !c.KeepOnFailure {
 		return false
 	}
+	if _, cancelled := state.GetOk(multistep.StateCancelled); cancelled {
+		return false
+	}
 	_, failed := state.GetOk("failed")
 	_, halted := state.GetOk(multistep.StateHalted)
-	_, cancelled := state.GetOk(multistep.StateCancelled)
-	return failed || halted || cancelled
+	return failed || halted
 }
