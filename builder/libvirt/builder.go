@@ -62,6 +62,13 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 			Url: c.ISOUrls, Extension: c.TargetExtension, TargetPath: c.TargetPath,
 		})
 	}
+	for i, iso := range c.AdditionalISOFiles {
+		key, _ := additionalISOKey(i)
+		steps = append(steps, &commonsteps.StepDownload{
+			Checksum: iso.ISOChecksum, Description: fmt.Sprintf("additional ISO %d", i+1), ResultKey: key,
+			Url: iso.urls, Extension: "iso",
+		})
+	}
 	steps = append(steps,
 		&commonsteps.StepOutputDir{Force: c.PackerForce, Path: c.OutputDir},
 		&commonsteps.StepCreateFloppy{

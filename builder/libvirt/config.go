@@ -1,4 +1,4 @@
-//go:generate go tool packer-sdc mapstructure-to-hcl2 -type Config
+//go:generate go tool packer-sdc mapstructure-to-hcl2 -type Config,AdditionalISO
 //go:generate go tool packer-sdc struct-markdown
 
 package libvirt
@@ -29,13 +29,14 @@ type Config struct {
 	shutdowncommand.ShutdownConfig `mapstructure:",squash"`
 	Comm                           communicator.Config `mapstructure:",squash"`
 
-	ConnectionConfig `mapstructure:",squash"`
-	SourceConfig     `mapstructure:",squash"`
-	DiskConfig       `mapstructure:",squash"`
-	DomainConfig     `mapstructure:",squash"`
-	NetworkConfig    `mapstructure:",squash"`
-	ConsoleConfig    `mapstructure:",squash"`
-	OutputConfig     `mapstructure:",squash"`
+	ConnectionConfig    `mapstructure:",squash"`
+	SourceConfig        `mapstructure:",squash"`
+	DiskConfig          `mapstructure:",squash"`
+	DomainConfig        `mapstructure:",squash"`
+	NetworkConfig       `mapstructure:",squash"`
+	ConsoleConfig       `mapstructure:",squash"`
+	AdditionalISOConfig `mapstructure:",squash"`
+	OutputConfig        `mapstructure:",squash"`
 
 	ctx interpolate.Context
 	// shutdownTimeoutSet: the user chose shutdown_timeout (before its
@@ -77,6 +78,7 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 	add(c.HTTPConfig.Prepare(&c.ctx)...)
 	add(c.FloppyConfig.Prepare(&c.ctx)...)
 	add(c.CDConfig.Prepare(&c.ctx)...)
+	add(c.AdditionalISOConfig.prepare(&c.ctx)...)
 	add(c.VNCConfig.Prepare(&c.ctx)...)
 	add(c.ConsoleConfig.prepare(&c.VNCConfig)...)
 	c.shutdownTimeoutSet = c.ShutdownTimeout > 0
@@ -84,6 +86,7 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 	add(c.OutputConfig.prepare(c.PackerBuildName, c.DiskFormat, c.PackerForce)...)
 	add(c.Comm.Prepare(&c.ctx)...)
 	add(c.checkCombinations()...)
+	add(c.checkIDESlots()...)
 	if virt.IsLocal(c.LibvirtURI) {
 		add(c.checkLocalFiles()...)
 		add(c.checkBaseImageSize()...)

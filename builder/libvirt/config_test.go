@@ -2,6 +2,7 @@ package libvirt
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -265,11 +266,46 @@ func TestConfigAccepts(t *testing.T) {
 		{"output_directory exists and is empty", map[string]interface{}{"output_directory": empty}},
 		{"compression", map[string]interface{}{"disk_compression": true}},
 		{"vnc on all addresses", map[string]interface{}{"vnc_bind_address": "0.0.0.0", "vnc_password": "12345678"}},
+		{"additional ISOs fill the IDE bus", map[string]interface{}{"cd_content": map[string]string{"a": "b"}, "additional_iso_files": isos(2)}},
+		{"additional ISOs on sata", map[string]interface{}{"cdrom_interface": "sata", "additional_iso_files": isos(6)}},
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
 			prepare(t, with(base, row.overrides))
 		})
+	}
+}
+
+// isos is a raw additional_iso_files of n blocks.
+func isos(n int) []map[string]interface{} {
+	var l []map[string]interface{}
+	for i := range n {
+		l = append(l, map[string]interface{}{"iso_url": fmt.Sprintf("https://mirror.example/%d.iso", i), "iso_checksum": "sha256:" + strings.Repeat("ab", 32)})
+	}
+	return l
+}
+
+// Each additional ISO reaches the download step as the SDK's ISO checks
+// left it, in order.
+func TestAdditionalISOs(t *testing.T) {
+	dir := t.TempDir()
+	local := writeFile(t, dir, "virtio-win.iso", 1<<20)
+	// The SDK reads a file: checksum list here already, so it is local.
+	sums := filepath.Join(dir, "SHA256SUMS")
+	if err := os.WriteFile(sums, []byte(strings.Repeat("ab", 32)+"  drivers.iso\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := prepare(t, with(baseRaw(t), map[string]interface{}{"additional_iso_files": []map[string]interface{}{
+		{"iso_url": local, "iso_checksum": "none"},
+		{"iso_url": "https://mirror.example/drivers.iso", "iso_checksum": "file:" + sums},
+	}}))
+	if len(c.AdditionalISOFiles) != 2 {
+		t.Fatalf("additional_iso_files: %+v", c.AdditionalISOFiles)
+	}
+	for i, want := range []string{local, "https://mirror.example/drivers.iso"} {
+		if got := c.AdditionalISOFiles[i].urls; len(got) != 1 || got[0] != want {
+			t.Errorf("additional_iso_files[%d] downloads %q, want [%s]", i, got, want)
+		}
 	}
 }
 
@@ -328,6 +364,10 @@ func TestConfigRejectsBadInput(t *testing.T) {
 		{"disk_cache", map[string]interface{}{"disk_cache": "fast"}, "disk_cache", "writeback", ""},
 		{"disk_discard", map[string]interface{}{"disk_discard": "on"}, "disk_discard", "unmap, ignore", ""},
 		{"cdrom_interface", map[string]interface{}{"cdrom_interface": "virtio"}, "cdrom_interface", "ide, sata, scsi", ""},
+		{"additional ISO without iso_url", map[string]interface{}{"additional_iso_files": []map[string]interface{}{{"iso_checksum": "none"}}}, "additional_iso_files[0].iso_url", "required", ""},
+		{"additional ISO without iso_checksum", map[string]interface{}{"additional_iso_files": []map[string]interface{}{isos(1)[0], {"iso_url": "b.iso"}}}, "additional_iso_files[1].iso_checksum", "sha256", ""},
+		{"additional ISO bad checksum", map[string]interface{}{"additional_iso_files": []map[string]interface{}{{"iso_url": "b.iso", "iso_checksum": "sha256:not-hex"}}}, "additional_iso_files[0]", "", ""},
+		{"too many ISOs on IDE", map[string]interface{}{"additional_iso_files": isos(4)}, "additional_iso_files", "cdrom_interface = \"sata\"", ""},
 		{"ide disk on q35", map[string]interface{}{"machine_type": "q35", "disk_interface": "ide"}, "disk_interface", "sata", ""},
 		{"ide cdrom on q35", map[string]interface{}{"machine_type": "pc-q35-7.2", "cdrom_interface": "ide"}, "cdrom_interface", "sata", ""},
 		{"disk_size words", map[string]interface{}{"disk_size": "ten gigs"}, "disk_size", "10G", ""},

@@ -89,6 +89,10 @@ func (s *stepDefineDomain) machine(state multistep.StateBag) virt.Machine {
 	if cd, ok := state.GetOk("cd_host_path"); ok {
 		m.Disks = append(m.Disks, virt.Disk{Path: cd.(string), Device: "cdrom", Format: "raw", Bus: c.CDROMInterface})
 	}
+	for i := range c.AdditionalISOFiles {
+		_, key := additionalISOKey(i)
+		m.Disks = append(m.Disks, virt.Disk{Path: state.Get(key).(string), Device: "cdrom", Format: "raw", Bus: c.CDROMInterface})
+	}
 	if fd, ok := state.GetOk("floppy_host_path"); ok {
 		m.Disks = append(m.Disks, virt.Disk{Path: fd.(string), Device: "floppy", Format: "raw", Bus: "fdc"})
 	}

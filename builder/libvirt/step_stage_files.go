@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/digitalocean/go-libvirt"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
@@ -22,9 +23,11 @@ type stepStageFiles struct {
 	uploaded []string
 }
 
+type stagedFile struct{ from, to, role string }
+
 // stagedFiles maps the state keys of the local files to the state keys of
 // their paths on the libvirt host.
-var stagedFiles = []struct{ from, to, role string }{
+var stagedFiles = []stagedFile{
 	{"iso_path", "iso_host_path", "iso"},
 	{"cd_path", "cd_host_path", "cd"},
 	{"floppy_path", "floppy_host_path", "floppy"},
@@ -36,7 +39,12 @@ func (s *stepStageFiles) Run(ctx context.Context, state multistep.StateBag) mult
 	conn := state.Get("libvirt").(*libvirt.Libvirt)
 	pool := state.Get("pool").(libvirt.StoragePool)
 	local := virt.IsLocal(s.config.LibvirtURI)
-	for _, f := range stagedFiles {
+	files := slices.Clone(stagedFiles)
+	for i := range s.config.AdditionalISOFiles {
+		from, to := additionalISOKey(i)
+		files = append(files, stagedFile{from, to, fmt.Sprintf("iso%d", i+1)})
+	}
+	for _, f := range files {
 		path, ok := state.GetOk(f.from)
 		if !ok || path.(string) == "" {
 			continue

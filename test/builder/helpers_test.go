@@ -108,3 +108,15 @@ func assertOutput(t *testing.T, out string, want ...string) {
 		}
 	}
 }
+
+// extraISO makes an ISO labelled label holding marker.txt, as a stand-in
+// for a driver disc, and returns its path.
+func extraISO(t *testing.T, dir, label, marker string) string {
+	t.Helper()
+	src := filepath.Join(dir, label+"-src")
+	must(t, os.MkdirAll(src, 0o755))
+	must(t, os.WriteFile(filepath.Join(src, "marker.txt"), []byte(marker+"\n"), 0o644))
+	iso := filepath.Join(dir, strings.ToLower(label)+".iso")
+	testenv.Run(t, "xorriso", "-as", "mkisofs", "-quiet", "-J", "-R", "-V", label, "-o", iso, src)
+	return iso
+}

@@ -14,7 +14,7 @@ import (
 // A remote-style URI (qemu+tcp:// to libvirtd on loopback): the builder
 // cannot use this machine's files in place, so it uploads the ISO, the CD
 // and the floppy into the storage pool, downloads the finished disk, and
-// deletes every volume it made.
+// deletes every volume it made, an additional ISO's among them.
 func TestBuildOverTCP(t *testing.T) {
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_ISO", "CLOUDIMAGE_FIXTURE_RAWGZ", "CLOUDIMAGE_LIBVIRT_TCP_URI")
 	dir := testenv.VMDir(t)
@@ -34,13 +34,17 @@ source "cloudimage-libvirt" "tcp" {
   cd_content       = { "meta-data" = "instance-id: %s\n" }
   cd_label         = "cidata"
   floppy_content   = { "hello.txt" = "hello" }
+  additional_iso_files {
+    iso_url      = %q
+    iso_checksum = "none"
+  }
   boot_wait        = "2s"
   boot_command     = ["install ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg<enter>"]
   communicator     = "none"
   output_directory = %q
 }
 build { sources = ["source.cloudimage-libvirt.tcp"] }
-`, env[2], env[0], name, httpDir, name, filepath.Join(dir, "out"))
+`, env[2], env[0], name, httpDir, name, extraISO(t, dir, "DRIVERS", name), filepath.Join(dir, "out"))
 	must(t, os.WriteFile(filepath.Join(dir, "tcp.pkr.hcl"), []byte(tmpl), 0o644))
 
 	start := time.Now()
@@ -50,6 +54,7 @@ build { sources = ["source.cloudimage-libvirt.tcp"] }
 		"Uploading installer.iso to volume "+name+"-iso.iso",
 		"to volume "+name+"-cd.iso",
 		"to volume "+name+"-floppy",
+		"Uploading drivers.iso to volume "+name+"-iso1.iso",
 		"Downloading volume "+name+".qcow2",
 		"The guest has shut down",
 	)
