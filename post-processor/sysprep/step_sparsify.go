@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
@@ -93,15 +92,15 @@ func (c *Config) tmpDir() string {
 // outNeed, both together when they share a file system: copy mode can need
 // the virtual size in each.
 func checkSpace(tmp string, tmpNeed uint64, out string, outNeed uint64) error {
-	var a, b syscall.Statfs_t
-	if err := syscall.Statfs(tmp, &a); err != nil {
+	freeTmp, tmpFS, err := fsFree(tmp)
+	if err != nil {
 		return fmt.Errorf("tmp_dir %s: %w", tmp, err)
 	}
-	if err := syscall.Statfs(out, &b); err != nil {
+	freeOut, outFS, err := fsFree(out)
+	if err != nil {
 		return fmt.Errorf("output_directory %s: %w", out, err)
 	}
-	freeTmp, freeOut := a.Bavail*uint64(a.Bsize), b.Bavail*uint64(b.Bsize)
-	if a.Fsid == b.Fsid {
+	if tmpFS == outFS {
 		if need := tmpNeed + outNeed; freeTmp < need {
 			return fmt.Errorf("virt-sparsify's copy mode can need %d MiB in tmp_dir %s and output_directory %s (one file system), which have %d MiB free: free some, set tmp_dir elsewhere, or set sparsify_mode = \"in-place\"", need>>20, tmp, out, freeTmp>>20)
 		}
