@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: static checks, the harness, unit
-# tests, then the acceptance tests against real libvirtd, Packer and Glance.
+# The whole test suite, as CI runs it: the harness, static checks and the
+# release check (a GoReleaser snapshot of every target), then every test,
+# the acceptance tests against real libvirtd, Packer and Glance among them.
 source "$(dirname "$0")/lib.sh"
 require_root
 cd "$REPO_DIR"
@@ -14,6 +15,7 @@ unformatted=$(gofmt -l $(git ls-files '*.go'))
 go vet ./...
 "$HACK_DIR/generate.sh" --check
 make --no-print-directory plugin-check
+"$HACK_DIR/release-check.sh"
 
 log "ci: tests"
 # shellcheck disable=SC1090

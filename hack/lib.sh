@@ -16,6 +16,8 @@ ENV_FILE=$STATE_DIR/env
 
 PACKER_VERSION=1.15.0
 PACKER_BIN=$CACHE_DIR/packer-$PACKER_VERSION
+GORELEASER_VERSION=2.15.1
+GORELEASER_BIN=$CACHE_DIR/goreleaser-$GORELEASER_VERSION
 PLUGIN_ADDRESS=github.com/cloudimage/cloudimage
 
 mkdir -p "$CACHE_DIR" "$STATE_DIR" "$LOG_DIR"
@@ -73,4 +75,18 @@ debian_mirror() {
   [ -n "$m" ] || m=$(grep -hs '^deb ' /etc/apt/sources.list | awk '{print $2}' | grep -v -- '-security' | head -n1)
   [ -n "$m" ] || die "no Debian mirror found in apt's sources; set DEBIAN_MIRROR"
   echo "$m"
+}
+
+# build_go_binary NAME MODULE VERSION PACKAGE OUT [GO.MOD LINES]: builds
+# PACKAGE of MODULE@VERSION into OUT from the Go module proxy, in a throwaway
+# module of its own under the cache (the proxy serves pinned versions, not
+# `go install X@latest`), with extra go.mod lines such as a replace.
+build_go_binary() {
+  local name=$1 module=$2 version=$3 pkg=$4 out=$5 extra=${6:-}
+  local src=$CACHE_DIR/$name-src
+  mkdir -p "$src"
+  printf 'module %sbin\n\ngo 1.26\n\nrequire %s %s\n\n%s\n' "$name" "$module" "$version" "$extra" >"$src/go.mod"
+  printf '//go:build tools\n\npackage %sbin\n\nimport _ "%s"\n' "$name" "$pkg" >"$src/tools.go"
+  (cd "$src" && run_logged "$name-build" sh -c "go mod tidy && go build -o '$out.tmp' '$pkg'")
+  mv "$out.tmp" "$out"
 }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Checks the release configuration for real: `goreleaser check`, then a
+# snapshot release of every target in .goreleaser.yml (built, archived and
+# checksummed; not signed, not published; the before hooks, the test suite,
+# run elsewhere in CI), named as the release of this version would be. Then
+# the assets must be the ones `packer init` looks for, the checksums must
+# verify, and the linux/amd64 plugin must describe itself with that version
+# and the plugin API version in its asset name.
+source "$(dirname "$0")/lib.sh"
+"$HACK_DIR/build-goreleaser.sh"
+cd "$REPO_DIR"
+t0=$SECONDS
+
+version=$(sed -n 's/^\s*Version = "\(.*\)"/\1/p' version/version.go)
+[ -n "$version" ] || die "no Version in version/version.go"
+project=packer-plugin-cloudimage
+log "release: goreleaser check"
+run_logged goreleaser-check "$GORELEASER_BIN" check
+
+log "release: snapshot release of v$version, every target"
+# Named as the release of this version would be (snapshot.version_template).
+PLUGIN_VERSION=$version run_logged goreleaser-snapshot \
+  "$GORELEASER_BIN" release --snapshot --clean --skip=sign,before,publish,announce
+
+api=$(./dist/plugin-check_linux_amd64*/"${project}_v${version}"_*_linux_amd64 describe | sed -n 's/.*"api_version":"\([^"]*\)".*/\1/p')
+[ -n "$api" ] || die "the snapshot's linux/amd64 binary did not describe its api_version"
+described=$(./dist/plugin-check_linux_amd64*/"${project}_v${version}_${api}_linux_amd64" describe)
+grep -q "\"version\":\"$version\"" <<<"$described" || die "the snapshot's plugin describes itself as $described, want version $version"
+
+sums=dist/${project}_v${version}_SHA256SUMS
+[ -f "$sums" ] || die "no $sums: $(ls dist)"
+(cd dist && sha256sum --quiet -c "$(basename "$sums")") || die "$sums does not verify"
+want=0
+for os_arch in linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64 windows_arm64 freebsd_amd64 freebsd_arm64; do
+  zip=${project}_v${version}_${api}_${os_arch}.zip
+  [ -f "dist/$zip" ] || die "no release asset $zip in dist/: $(ls dist)"
+  grep -q "  $zip\$" "$sums" || die "$zip is not in $sums"
+  # One file in each archive: the plugin binary, named as packer expects.
+  bin=${project}_v${version}_${api}_${os_arch}
+  [ "$os_arch" = "${os_arch#windows}" ] || bin=$bin.exe
+  listed=$(python3 -c 'import sys, zipfile; print(" ".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "dist/$zip")
+  [ "$listed" = "$bin" ] || die "$zip holds [$listed], want [$bin]"
+  want=$((want + 1))
+done
+[ "$(grep -c '\.zip$' "$sums")" -eq "$want" ] || die "$sums lists other archives than the $want targets: $(cat "$sums")"
+log "release: $want assets ${project}_v${version}_${api}_OS_ARCH.zip and ${project}_v${version}_SHA256SUMS verified in $((SECONDS - t0))s"
