@@ -23,11 +23,17 @@ variable "cloud" {
   default = "cloudimage-admin"
 }
 
+variable "name" {
+  type        = string
+  default     = "cloudimage-example-debian12"
+  description = "The name of the build's domain (and, with -verify, of verify's) and of the image in Glance."
+}
+
 source "cloudimage-libvirt" "debian12" {
   libvirt_uri  = "qemu:///system"
   domain_type  = "qemu" # no usable KVM on the CI machines
   network_mode = "user"
-  vm_name      = "cloudimage-example-debian12"
+  vm_name      = var.name
   cpus         = 2
   memory       = 1024
   disk_size    = "4G"
@@ -54,10 +60,11 @@ build {
     post-processor "cloudimage-sysprep" {}
     post-processor "cloudimage-verify" {
       domain_type = "qemu"
+      vm_name     = "${var.name}-verify"
     }
     post-processor "cloudimage-glance" {
       cloud      = var.cloud
-      image_name = "cloudimage-example-debian12"
+      image_name = var.name
     }
   }
 }

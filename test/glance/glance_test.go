@@ -20,13 +20,10 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
-	"github.com/gophercloud/gophercloud/v2/openstack/config"
-	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/applicationcredentials"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/members"
-	"github.com/gophercloud/gophercloud/v2/pagination"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/testenv"
 )
@@ -42,20 +39,7 @@ type cloud struct {
 
 func connect(t *testing.T, name string) *cloud {
 	t.Helper()
-	testenv.Get(t, "OS_CLIENT_CONFIG_FILE")
-	ctx := context.Background()
-	ao, eo, tlsConfig, err := clouds.Parse(clouds.WithCloudName(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := config.NewProviderClient(ctx, ao, config.WithTLSConfig(tlsConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := openstack.NewImageV2(pc, eo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, eo, img := testenv.Cloud(t, name)
 	id, err := openstack.NewIdentityV3(pc, eo)
 	if err != nil {
 		t.Fatal(err)
@@ -81,16 +65,7 @@ func (c *cloud) active(t *testing.T, name, md5sum string) images.Image {
 // ends.
 func (c *cloud) named(t *testing.T, name string) []images.Image {
 	t.Helper()
-	var found []images.Image
-	err := images.List(c.image, images.ListOpts{Name: name, SortKey: "created_at", SortDir: "asc"}).EachPage(context.Background(), func(_ context.Context, p pagination.Page) (bool, error) {
-		list, err := images.ExtractImages(p)
-		found = append(found, list...)
-		return true, err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return found
+	return testenv.ImagesNamed(t, c.image, name)
 }
 
 func (c *cloud) cleanup(t *testing.T, prefix string) {
