@@ -161,7 +161,7 @@ source "cloudimage-libvirt" "windows2008r2" {
   floppy_content = {
     "Autounattend.xml"     = templatefile("${path.root}/windows/windows2008r2/Autounattend.xml.pkrtpl", local.unattend_vars)
     "sysprep-unattend.xml" = templatefile("${path.root}/windows/windows2008r2/sysprep-unattend.xml.pkrtpl", local.unattend_vars)
-    "setup-winrm.ps1"      = file("${path.root}/windows/windows2008r2/setup-winrm.ps1")
+    "setup-winrm.ps1"      = file("${path.root}/windows/setup-winrm.ps1")
   }
 
   # No boot_command: with the disk still empty the firmware boots the ISO

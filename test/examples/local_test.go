@@ -2,9 +2,6 @@ package examples_test
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,7 +55,7 @@ func TestLocalExampleBuilds(t *testing.T) {
 	}
 
 	image := filepath.Join(dir, "output-debian12", name+".qcow2")
-	sum := md5File(t, image)
+	sum := testenv.MD5(t, image)
 	got := testenv.ImagesNamed(t, glance, name)
 	if len(got) != 1 || got[0].Status != images.ImageStatusActive || got[0].Checksum != sum || got[0].DiskFormat != "qcow2" {
 		t.Fatalf("Glance images named %s: %+v; want one, active, qcow2, md5 %s (the built %s)", name, got, sum, image)
@@ -83,18 +80,4 @@ func copyFile(t *testing.T, from, to string) {
 	if err := os.WriteFile(to, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func md5File(t *testing.T, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := md5.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }

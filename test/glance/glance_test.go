@@ -5,10 +5,7 @@ package glance_test
 import (
 	"bufio"
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -98,11 +95,7 @@ func disk(t *testing.T, dir string, mib int) (string, string) {
 	path := filepath.Join(dir, "disk.qcow2")
 	testenv.Run(t, "qemu-img", "convert", "-O", "qcow2", raw, path)
 	os.Remove(raw)
-	h := md5.New()
-	g, _ := os.Open(path)
-	io.Copy(h, g)
-	g.Close()
-	return path, hex.EncodeToString(h.Sum(nil))
+	return path, testenv.MD5(t, path)
 }
 
 // setup connects as admin, picks an image name (every image whose name

@@ -5,10 +5,7 @@ package sysprep_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,19 +28,6 @@ func template(t *testing.T, dir, file, settings string) string {
 	return testenv.PostProcessorTemplate(t, dir, file, "cloudimage-sysprep", settings)
 }
 
-func sha(t *testing.T, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
 
 func size(t *testing.T, path string) int64 {
 	t.Helper()
@@ -106,7 +90,7 @@ func TestSysprepCleansABootedGuest(t *testing.T) {
 	// The booted disk, flattened, is the input.
 	input := filepath.Join(dir, "booted.qcow2")
 	testenv.Run(t, "qemu-img", "convert", "-O", "qcow2", g.overlay, input)
-	inputSum := sha(t, input)
+	inputSum := testenv.SHA256(t, input)
 
 	// By hand, for the sizes: qemu-img's compressed copy, virt-sparsify's.
 	refConvert := filepath.Join(dir, "ref-convert.qcow2")
@@ -136,7 +120,7 @@ func TestSysprepCleansABootedGuest(t *testing.T) {
 		}
 	}
 
-	if got := sha(t, input); got != inputSum {
+	if got := testenv.SHA256(t, input); got != inputSum {
 		t.Errorf("keep_input: the input changed (sha256 %s, was %s)", got, inputSum)
 	}
 	qcow2 := filepath.Join(out, "debian12.qcow2")
@@ -249,7 +233,7 @@ func TestInPlaceSparsify(t *testing.T) {
 	// 100 MiB of random data written and deleted: free space qemu-img
 	// cannot tell from data.
 	timed(t, "guestfish", "-a", input, "-i", "sh", "head -c 104857600 /dev/urandom > /junk && sync && rm /junk")
-	sum := sha(t, input)
+	sum := testenv.SHA256(t, input)
 	plain := filepath.Join(dir, "plain.qcow2")
 	testenv.Run(t, "qemu-img", "convert", "-O", "qcow2", input, plain)
 	log := testenv.Packer(t, dir, "build", template(t, dir, input, `
@@ -267,7 +251,7 @@ func TestInPlaceSparsify(t *testing.T) {
 	if size(t, out) >= size(t, plain) {
 		t.Errorf("in-place: %d bytes, not smaller than qemu-img convert's %d", size(t, out), size(t, plain))
 	}
-	if sha(t, input) != sum {
+	if testenv.SHA256(t, input) != sum {
 		t.Errorf("the input changed")
 	}
 }
@@ -280,7 +264,7 @@ func TestCancelLeavesNothing(t *testing.T) {
 	dir := testenv.VMDir(t)
 	input := filepath.Join(dir, "disk.qcow2")
 	testenv.Run(t, "qemu-img", "convert", "-O", "qcow2", env[0], input)
-	sum := sha(t, input)
+	sum := testenv.SHA256(t, input)
 	out := filepath.Join(dir, "out")
 	if err := os.Mkdir(out, 0o755); err != nil {
 		t.Fatal(err)
@@ -306,7 +290,7 @@ func TestCancelLeavesNothing(t *testing.T) {
 			t.Errorf("left in tmp_dir: %s", e.Name())
 		}
 	}
-	if got := sha(t, input); got != sum {
+	if got := testenv.SHA256(t, input); got != sum {
 		t.Errorf("the input changed")
 	}
 	entries, _ := os.ReadDir(dir)
