@@ -28,7 +28,6 @@ func template(t *testing.T, dir, file, settings string) string {
 	return testenv.PostProcessorTemplate(t, dir, file, "cloudimage-sysprep", settings)
 }
 
-
 func size(t *testing.T, path string) int64 {
 	t.Helper()
 	st, err := os.Stat(path)
