@@ -1,7 +1,8 @@
 // Package verify_test runs the cloudimage-verify post-processor for real:
-// on the Debian 12 fixture made into an OpenStack image by the builder,
-// the checklist provisioner and the sysprep post-processor, then on copies
-// of that image broken on purpose.
+// in the main job, example/local.pkr.hcl (the Debian 12 fixture installed
+// from its ISO by the builder, made into an OpenStack image by the
+// checklist provisioner and the sysprep post-processor, verified, uploaded
+// to Glance), then on copies of that image broken on purpose.
 package verify_test
 
 import (
@@ -16,59 +17,64 @@ import (
 	"time"
 
 	"github.com/digitalocean/go-libvirt"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/testenv"
 )
 
-// The whole pipeline on the fixture (builder from the base image, the
-// checklist applied, sysprep), then cloudimage-verify with its defaults
-// (fail_on = "required"): the build passes, and every item passes but the
-// two that do not apply. Then the image, broken four ways, each fails
-// exactly the items the breakage is about.
+// The main job first: example/local.pkr.hcl (what `make example` runs),
+// built for real as it is from a copy of example/: the fixture installer
+// ISO, the checklist applied, sysprep, cloudimage-verify with its defaults
+// (fail_on = "required"), then the upload to the harness's Glance. The
+// build passes, both reports pass every item but the two that do not
+// apply, and Glance holds the image. Then that image, broken four ways,
+// each fails exactly the items the breakage is about.
 func TestVerify(t *testing.T) {
+	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_RAWGZ", "CLOUDIMAGE_FIXTURE_ISO")
 	l := testenv.Connect(t)
+	_, _, glance := testenv.Cloud(t, "cloudimage-admin")
 	dir := testenv.VMDir(t)
 	name := testenv.DomainName(t)
-	out := filepath.Join(dir, "out")
-	good := filepath.Join(dir, "good.json")
-	tmpl := testenv.FixtureSource(t, name, out) + fmt.Sprintf(`
-build {
-  sources = ["source.cloudimage-libvirt.debian"]
-  provisioner "cloudimage-checklist" {}
-  post-processors {
-    post-processor "cloudimage-sysprep" {
-      accelerator = "tcg"
-    }
-    post-processor "cloudimage-verify" {
-      domain_type = "qemu"
-      vm_name     = "%s-verify"
-      report_file = %q
-    }
-  }
-}
-`, name, good)
-	must(t, os.WriteFile(filepath.Join(dir, "good.pkr.hcl"), []byte(tmpl), 0o644))
+	example := filepath.Join("..", "..", "example")
+	copyFile(t, filepath.Join(example, "local.pkr.hcl"), filepath.Join(dir, "local.pkr.hcl"))
+	copyFile(t, filepath.Join(example, "http", "ks.cfg"), filepath.Join(dir, "http", "ks.cfg"))
+	must(t, os.Symlink(env[0], filepath.Join(dir, "http", "debian12.raw.gz")))
+	t.Cleanup(func() {
+		for _, img := range testenv.ImagesNamed(t, glance, name) {
+			images.Delete(context.Background(), glance, img.ID)
+		}
+	})
+
+	testenv.Packer(t, dir, "init", "local.pkr.hcl")
 	start := time.Now()
-	log := testenv.Packer(t, dir, "build", "good.pkr.hcl")
-	t.Logf("packer build (builder, checklist, sysprep, verify) took %s", time.Since(start).Round(time.Second))
+	log := testenv.Packer(t, dir, "build", "-var", "name="+name, "local.pkr.hcl")
+	t.Logf("packer build local.pkr.hcl (ISO install, checklist, sysprep, verify, glance) took %s", time.Since(start).Round(time.Second))
 	if i := strings.Index(log, "Verify:"); i >= 0 {
 		t.Logf("cloudimage-verify's table:\n%s", log[i:min(len(log), i+2500)])
 	}
-	rs := testenv.ReadReport(t, good)
-	if len(rs) != 18 {
-		t.Errorf("the report has %d items, want 18", len(rs))
+	for _, report := range []string{filepath.Join(dir, "output-debian12", "checklist.json"), filepath.Join(dir, "verify-debian12.json")} {
+		rs := testenv.ReadReport(t, report)
+		t.Logf("%s:\n%s", filepath.Base(report), testenv.Table(rs))
+		if len(rs) != 18 {
+			t.Errorf("%s has %d items, want 18", report, len(rs))
+		}
+		if failed := testenv.WithStatus(rs, "fail"); len(failed) > 0 {
+			t.Errorf("%s: items failed: %v", report, failed)
+		}
+		if na := testenv.WithStatus(rs, "not-applicable"); !slices.Equal(na, []string{"L14", "L18"}) {
+			t.Errorf("%s: not applicable %v, want [L14 L18]", report, na)
+		}
 	}
-	if failed := testenv.WithStatus(rs, "fail"); len(failed) > 0 {
-		t.Errorf("items failed on the good image: %v\n%s", failed, testenv.Table(rs))
+	image := filepath.Join(dir, "output-debian12", name+".qcow2")
+	sum := testenv.MD5(t, image)
+	got := testenv.ImagesNamed(t, glance, name)
+	if len(got) != 1 || got[0].Status != images.ImageStatusActive || got[0].Checksum != sum || got[0].DiskFormat != "qcow2" {
+		t.Fatalf("Glance images named %s: %+v; want one, active, qcow2, md5 %s (the built %s)", name, got, sum, image)
 	}
-	if na := testenv.WithStatus(rs, "not-applicable"); !slices.Equal(na, []string{"L14", "L18"}) {
-		t.Errorf("not applicable: %v, want [L14 L18]", na)
-	}
+	st, err := os.Stat(image)
+	must(t, err)
+	t.Logf("Glance image %s: %s, %d bytes, md5 %s, os_distro %v", got[0].ID, got[0].Status, st.Size(), sum, got[0].Properties["os_distro"])
 	testenv.AssertNoLeftovers(t, l, name)
-	image := filepath.Join(out, name+".qcow2")
-	if _, err := os.Stat(image); err != nil {
-		t.Fatalf("the pipeline's image: %v", err)
-	}
 
 	t.Run("cancel", func(t *testing.T) {
 		// Ctrl-C once the instance answers: no domain, no volume, nothing
@@ -158,6 +164,14 @@ build {
 			testenv.AssertNoLeftovers(t, l, vm)
 		})
 	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	must(t, err)
+	must(t, os.MkdirAll(filepath.Dir(to), 0o755))
+	must(t, os.WriteFile(to, b, 0o644))
 }
 
 func must(t *testing.T, err error) {
