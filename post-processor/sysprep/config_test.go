@@ -140,3 +140,19 @@ func TestChecksums(t *testing.T) {
 		t.Errorf("checksums %v", sums)
 	}
 }
+
+// checkSpace reads the file systems' free space (fsFree, per OS) and
+// names the folder that lacks room.
+func TestCheckSpace(t *testing.T) {
+	tmp, out := t.TempDir(), t.TempDir()
+	if err := checkSpace(tmp, 1<<20, out, 1<<20); err != nil {
+		t.Errorf("1 MiB each: %v", err)
+	}
+	err := checkSpace(tmp, 1<<62, out, 1<<20)
+	if err == nil || !strings.Contains(err.Error(), "tmp_dir "+tmp) {
+		t.Errorf("an exabyte in tmp_dir: %v, want an error naming tmp_dir %s", err, tmp)
+	}
+	if _, _, err := fsFree(filepath.Join(tmp, "missing")); err == nil {
+		t.Error("fsFree of a missing folder: no error")
+	}
+}
