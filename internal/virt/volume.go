@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
@@ -16,8 +17,19 @@ type Volume struct {
 }
 
 // CreateVolume creates a volume in pool. With backing set, the volume is a
-// qcow2 overlay on that file of the libvirt host.
+// qcow2 overlay on that file of the libvirt host. A relative backing path
+// can only be a file of this machine (a pool's paths are absolute): it is
+// made absolute, as libvirt would look for it in the pool's folder.
 func CreateVolume(l *libvirt.Libvirt, pool libvirt.StoragePool, name, format string, capacity uint64, backing *libvirtxml.StorageVolumeBackingStore) (Volume, error) {
+	if backing != nil && !filepath.IsAbs(backing.Path) {
+		abs, err := filepath.Abs(backing.Path)
+		if err != nil {
+			return Volume{}, fmt.Errorf("volume %s: backing file %s: %w", name, backing.Path, err)
+		}
+		b := *backing
+		b.Path = abs
+		backing = &b
+	}
 	v := libvirtxml.StorageVolume{
 		Name:         name,
 		Capacity:     &libvirtxml.StorageVolumeSize{Unit: "bytes", Value: capacity},
