@@ -37,12 +37,13 @@ func (p *PostProcessor) Configure(raws ...interface{}) error { return p.config.p
 func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a packersdk.Artifact) (packersdk.Artifact, bool, bool, error) {
 	c := p.config // a copy: the artifact's machine type and firmware fill it
 	start := time.Now()
+	// The cloudimage-sysprep artifact's inspection of the guest.
+	if g, ok := a.State("guest").(map[string]string); ok && g["os_type"] == "windows" {
+		return nil, false, false, errors.New("cloudimage-verify checks Linux images (L01-L18); this image is Windows, which it cannot check yet: leave the post-processor out of Windows builds (only/except)")
+	}
 	input, info, err := artifact.Disk(ctx, a)
 	if err != nil {
 		return nil, false, false, err
-	}
-	if g, ok := a.State("guest").(map[string]interface{}); ok && g["os_type"] == "windows" {
-		return nil, false, false, errors.New("cloudimage-verify checks Linux images (L01-L18); this image is Windows, which it cannot check yet: leave the post-processor out of Windows builds (only/except)")
 	}
 	if c.MachineType == "" {
 		c.MachineType, _ = a.State("machine_type").(string)
