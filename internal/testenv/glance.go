@@ -22,6 +22,9 @@ func Cloud(t *testing.T, name string) (*gophercloud.ProviderClient, gophercloud.
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Keystone's tokens last an hour; test/verify holds its client longer
+	// than that (it deletes its image when it ends).
+	ao.AllowReauth = true
 	pc, err := config.NewProviderClient(ctx, ao, config.WithTLSConfig(tlsConfig))
 	if err != nil {
 		t.Fatal(err)

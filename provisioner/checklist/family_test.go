@@ -3,6 +3,7 @@ package checklist
 import (
 	"bytes"
 	"flag"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -28,6 +29,27 @@ type treeRun struct {
 // systemctl knows.
 func runOnTree(t *testing.T, family, mode, root, state string, units ...string) treeRun {
 	t.Helper()
+	cmd, log := treeCommand(t, family, mode, root, state, units...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s script on %s: %v\n%s\n%s", family, root, err, out, stderr.String())
+	}
+	if stderr.Len() > 0 {
+		t.Errorf("the script wrote to stderr:\n%s", stderr.String())
+	}
+	calls, _ := os.ReadFile(log)
+	return treeRun{
+		results: parse(bytes.NewReader(out), discardUi{}),
+		calls:   strings.Split(strings.TrimSpace(string(calls)), "\n"),
+	}
+}
+
+// treeCommand is the command that runs the family's script on root, and
+// the file where the stubs record their calls.
+func treeCommand(t *testing.T, family, mode, root, state string, units ...string) (*exec.Cmd, string) {
+	t.Helper()
 	c := &Config{}
 	if err := c.prepare(map[string]interface{}{"family": family, "mode": mode}); err != nil {
 		t.Fatal(err)
@@ -48,20 +70,7 @@ func runOnTree(t *testing.T, family, mode, root, state string, units ...string) 
 	cmd.Env = append(os.Environ(),
 		"PATH="+stubs+":"+os.Getenv("PATH"),
 		"CL_ROOT="+root, "STUB_LOG="+log, "STUB_STATE="+state, "STUB_UNITS="+strings.Join(units, " "))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s script on %s: %v\n%s\n%s", family, root, err, out, stderr.String())
-	}
-	if stderr.Len() > 0 {
-		t.Errorf("the script wrote to stderr:\n%s", stderr.String())
-	}
-	calls, _ := os.ReadFile(log)
-	return treeRun{
-		results: parse(bytes.NewReader(out), discardUi{}),
-		calls:   strings.Split(strings.TrimSpace(string(calls)), "\n"),
-	}
+	return cmd, log
 }
 
 // copyTree copies testdata/trees/NAME into a temporary folder.
@@ -285,4 +294,54 @@ func TestDebianWithoutIfupdown(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "etc/network/interfaces")); !os.IsNotExist(err) {
 		t.Errorf("apply created /etc/network/interfaces (%v)", err)
 	}
+}
+
+// A step line reaches the UI while its item is applied, not once the apply
+// ends: the package install under it may take minutes. The stub apt-get
+// waits (STUB_GATE) until the test has read the install's step line.
+func TestStepsShowWhileApplying(t *testing.T) {
+	root := copyTree(t, "debian12")
+	state := t.TempDir()
+	gate := filepath.Join(state, "gate")
+	cmd, _ := treeCommand(t, "debian", "apply", root, state, "nftables")
+	cmd.Env = append(cmd.Env, "STUB_GATE="+gate)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	results := parse(io.TeeReader(out, gateOpener{gate: gate, seen: &seen}), discardUi{})
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the script: %v\n%s", err, stderr.String())
+	}
+	if !slices.ContainsFunc(seen, func(s string) bool { return strings.HasPrefix(s, "@@step L03 installing cloud-init") }) {
+		t.Errorf("no step line for the cloud-init install; lines: %q", seen)
+	}
+	if st := statuses(results)["L03"]; st != "pass" {
+		t.Errorf("L03 %s, want pass (the stub install ran): %s", st, stderr.String())
+	}
+}
+
+// gateOpener creates gate when the output it is written shows an install's
+// step line.
+type gateOpener struct {
+	gate string
+	seen *[]string
+}
+
+func (g gateOpener) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(string(p), "\n") {
+		if strings.HasPrefix(line, "@@step") {
+			*g.seen = append(*g.seen, line)
+			if strings.Contains(line, " installing ") {
+				os.WriteFile(g.gate, nil, 0o644)
+			}
+		}
+	}
+	return len(p), nil
 }

@@ -33,7 +33,11 @@ evidence_of() {
   return $rc
 }
 
-step() { printf '@@step %s %s\n' "$ITEM" "$*"; }
+# Step lines go to fd 3, the script's stdout, as they happen: an item's
+# apply runs with its output into APPLY_LOG (shown once it ends), and a
+# package install may take minutes.
+exec 3>&1
+step() { printf '@@step %s %s\n' "$ITEM" "$*" >&3; }
 
 result() {
   printf '@@result %s %s %s\n' "$1" "$2" "$(base64 <"$EVIDENCE" | tr -d '\n')"

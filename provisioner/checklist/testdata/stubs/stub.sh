@@ -15,6 +15,16 @@ provides() {
 }
 case $name in
   apt-get | yum | dnf)
+    # STUB_GATE: an install waits for that file, for up to 10 s (the test
+    # that the step line before it is shown while it runs).
+    if [ -n "$STUB_GATE" ] && [ "$*" != "${*#* install }" ]; then
+      i=0
+      while [ ! -e "$STUB_GATE" ]; do
+        i=$((i + 1))
+        [ $i -le 100 ] || { echo "stub $name: $STUB_GATE never came: the step line was not shown" >&2; exit 1; }
+        sleep 0.1
+      done
+    fi
     for a in "$@"; do
       case $a in -* | install | update | clean | Dpkg::* | Acquire::* | Dir::*) continue ;; esac
       touch "$STUB_STATE/pkg/$a"
