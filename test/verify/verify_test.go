@@ -1,15 +1,17 @@
-// Package verify_test runs the cloudimage-verify post-processor for real:
-// in the main job, example/local.pkr.hcl (the Debian 12 fixture installed
-// from its ISO by the builder, made into an OpenStack image by the
-// checklist provisioner and the sysprep post-processor, verified, uploaded
-// to Glance), then on copies of that image broken on purpose.
+// Package verify_test builds the main job, example/local.pkr.hcl (the
+// Debian 12 fixture installed from its ISO by the builder, made into an
+// OpenStack image by the checklist provisioner and the sysprep
+// post-processor, checked by cloudimage-verify, uploaded to Glance), then
+// runs on its image what needs a finished image: cloudimage-verify on
+// copies broken on purpose and cancelled, and the checklist provisioner
+// again. One build of the image serves them all: under software emulation
+// it takes about half an hour.
 package verify_test
 
 import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,8 +29,9 @@ import (
 // ISO, the checklist applied, sysprep, cloudimage-verify with its defaults
 // (fail_on = "required"), then the upload to the harness's Glance. The
 // build passes, both reports pass every item but the two that do not
-// apply, and Glance holds the image. Then that image, broken four ways,
-// each fails exactly the items the breakage is about.
+// apply, and Glance holds the image. Then, on that image: verify
+// cancelled, the checklist run again, and four copies broken on purpose,
+// each failing exactly the items its breakage is about.
 func TestVerify(t *testing.T) {
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_RAWGZ", "CLOUDIMAGE_FIXTURE_ISO")
 	l := testenv.Connect(t)
@@ -76,7 +79,11 @@ func TestVerify(t *testing.T) {
 	t.Logf("Glance image %s: %s, %d bytes, md5 %s, os_distro %v", got[0].ID, got[0].Status, st.Size(), sum, got[0].Properties["os_distro"])
 	testenv.AssertNoLeftovers(t, l, name)
 
+	// The runs on the image, two at a time (go test's -parallel): each
+	// works on an overlay of it, none changes it.
+	job := mainJob{l: l, dir: dir, name: name, image: image, checklist: testenv.ReadReport(t, filepath.Join(dir, "output-debian12", "checklist.json"))}
 	t.Run("cancel", func(t *testing.T) {
+		t.Parallel()
 		// Ctrl-C once the instance answers: no domain, no volume, nothing
 		// in TMPDIR.
 		tmp := testenv.VMDir(t)
@@ -92,78 +99,24 @@ func TestVerify(t *testing.T) {
 		testenv.AssertNoLeftovers(t, l, vm)
 		testenv.AssertEmptyDir(t, tmp)
 	})
-
-	for _, tc := range []struct {
-		name      string
-		customize []string
-		want      []string
-		keep      bool
-	}{
-		{"swap", []string{
-			"--run-command", "dd if=/dev/zero of=/swapfile bs=1M count=64 status=none && chmod 600 /swapfile && mkswap /swapfile",
-			"--append-line", "/etc/fstab:/swapfile none swap sw 0 0",
-		}, []string{"L02"}, false},
-		{"mac-rule", []string{
-			"--write", `/etc/udev/rules.d/70-persistent-net.rules:SUBSYSTEM=="net", ACTION=="add", ATTR{address}=="52:54:00:aa:bb:cc", NAME="eth0"`,
-		}, []string{"L16"}, true},
-		{"no-guest-agent", []string{"--run-command", "dpkg --purge qemu-guest-agent"}, []string{"L07"}, false},
-		{"no-cloud-init", []string{"--run-command", "dpkg --purge cloud-init"}, []string{"L03", "L04", "L05", "L06", "L09", "L10", "L17"}, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			broken := filepath.Join(dir, tc.name+".qcow2")
-			testenv.Run(t, "qemu-img", "create", "-q", "-f", "qcow2", "-b", image, "-F", "qcow2", broken)
-			cmd := exec.Command("virt-customize", append([]string{"-q", "-a", broken}, tc.customize...)...)
-			cmd.Env = append(os.Environ(), "LIBGUESTFS_BACKEND=direct", "LIBGUESTFS_BACKEND_SETTINGS=force_tcg")
-			if b, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("virt-customize: %v\n%s", err, b)
-			}
-			reportFile := filepath.Join(dir, tc.name+".json")
-			vm := name + "-" + tc.name
-			// One run keeps its failed instance (keep_on_failure) and fails
-			// the build (fail_on's default); the others report only.
-			settings := `fail_on = "none"`
-			if tc.name == "swap" {
-				// NoCloud's cidata volume instead of the config drive.
-				settings += "\n      datasource = \"nocloud\""
-			}
-			if tc.keep {
-				settings = `keep_on_failure = true`
-			}
-			p := testenv.PostProcessorTemplate(t, dir, broken, "cloudimage-verify", fmt.Sprintf(`
-      domain_type = "qemu"
-      vm_name     = %q
-      report_file = %q
-      %s`, vm, reportFile, settings))
-			start := time.Now()
-			log, err := testenv.PackerCommand(context.Background(), t, dir, "build", p).CombinedOutput()
-			rs := testenv.ReadReport(t, reportFile)
-			t.Logf("verify took %s; report:\n%s", time.Since(start).Round(time.Second), testenv.Table(rs))
-			if failed := testenv.WithStatus(rs, "fail"); !slices.Equal(failed, tc.want) {
-				t.Errorf("failed items %v, want exactly %v", failed, tc.want)
-			}
-			if !tc.keep {
-				if err != nil {
-					t.Errorf("packer build with fail_on = \"none\": %v\n%s", err, log)
-				}
-				testenv.AssertNoLeftovers(t, l, vm)
-				return
-			}
-			if err == nil || !strings.Contains(string(log), "failed 1 items of the checklist") || !strings.Contains(string(log), tc.want[0]) {
-				t.Errorf("packer build should fail naming %v: %v\n%s", tc.want, err, log)
-			}
-			dom, err := l.DomainLookupByName(vm)
-			if err != nil {
-				t.Fatalf("keep_on_failure: domain %s is gone: %v", vm, err)
-			}
-			if state, _, err := l.DomainGetState(dom, 0); err != nil || libvirt.DomainState(state) != libvirt.DomainRunning {
-				t.Errorf("keep_on_failure: domain %s is not running (state %d, %v)", vm, state, err)
-			}
-			testenv.Run(t, "virsh", "destroy", vm)
-			testenv.Run(t, "virsh", "undefine", vm)
-			testenv.Run(t, "virsh", "vol-delete", "--pool", "default", vm+".qcow2")
-			testenv.AssertNoLeftovers(t, l, vm)
+	t.Run("checklist-again", func(t *testing.T) {
+		t.Parallel()
+		checklistAgain(t, job)
+	})
+	for _, b := range breakages {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			verifyBroken(t, job, b)
 		})
 	}
+}
+
+// mainJob is what the runs on the main job's image need of it.
+type mainJob struct {
+	l         *libvirt.Libvirt
+	dir, name string
+	image     string           // the image uploaded to Glance
+	checklist []testenv.Result // the build's checklist report
 }
 
 func copyFile(t *testing.T, from, to string) {
