@@ -8,6 +8,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/artifact"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/image"
 )
 
@@ -43,7 +44,7 @@ func (c *Config) createOpts(a packersdk.Artifact, info image.Info) images.Create
 // post-processor's inspection, the builder's machine).
 func defaultProperties(a packersdk.Artifact) map[string]string {
 	p := map[string]string{"hw_qemu_guest_agent": "yes", "hw_disk_bus": "virtio", "hw_vif_model": "virtio"}
-	if g, ok := a.State("guest").(map[string]string); ok {
+	if g := artifact.StringMap(a, "guest"); g != nil {
 		if t := g["os_type"]; t == "linux" || t == "windows" {
 			p["os_type"] = t
 		}

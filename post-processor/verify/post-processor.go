@@ -38,7 +38,7 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a pack
 	c := p.config // a copy: the artifact's machine type and firmware fill it
 	start := time.Now()
 	// The cloudimage-sysprep artifact's inspection of the guest.
-	if g, ok := a.State("guest").(map[string]string); ok && g["os_type"] == "windows" {
+	if g := artifact.StringMap(a, "guest"); g["os_type"] == "windows" {
 		return nil, false, false, errors.New("cloudimage-verify checks Linux images (L01-L18); this image is Windows, which it cannot check yet: leave the post-processor out of Windows builds (only/except)")
 	}
 	input, info, err := artifact.Disk(ctx, a)

@@ -76,7 +76,15 @@ func TestVerify(t *testing.T) {
 	}
 	st, err := os.Stat(image)
 	must(t, err)
-	t.Logf("Glance image %s: %s, %d bytes, md5 %s, os_distro %v", got[0].ID, got[0].Status, st.Size(), sum, got[0].Properties["os_distro"])
+	props := got[0].Properties
+	t.Logf("Glance image %s: %s, %d bytes, md5 %s, os_type %v, os_distro %v, os_version %v", got[0].ID, got[0].Status, st.Size(), sum, props["os_type"], props["os_distro"], props["os_version"])
+	// From sysprep's inspection of the guest, carried through verify (each
+	// post-processor in its own plugin process) to glance.
+	for k, want := range map[string]string{"os_type": "linux", "os_distro": "debian", "os_version": "12"} {
+		if props[k] != want {
+			t.Errorf("Glance image property %s = %v, want %q (sysprep's inspection)", k, props[k], want)
+		}
+	}
 	testenv.AssertNoLeftovers(t, l, name)
 
 	// The runs on the image, two at a time (go test's -parallel): each
