@@ -75,8 +75,11 @@ build {
 	t.Logf("packer build took %s", time.Since(start).Round(time.Second))
 
 	// The run's steps: nothing to install, grub not regenerated.
-	run := out[strings.Index(out, "Applying and checking"):]
-	run = run[:strings.Index(run, "Checklist report: "+report("again"))]
+	from, to := strings.Index(out, "Applying and checking"), strings.Index(out, "Checklist report: "+report("again"))
+	if from < 0 || to < from {
+		t.Fatalf("no checklist run in the build's output:\n%s", out)
+	}
+	run := out[from:to]
 	for _, busy := range []string{"installing", "serial console", "removing swap"} {
 		if strings.Contains(run, busy) {
 			t.Errorf("the run on the finished image did work (%q):\n%s", busy, run)
