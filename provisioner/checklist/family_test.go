@@ -3,7 +3,6 @@ package checklist
 import (
 	"bytes"
 	"flag"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -314,34 +313,30 @@ func TestStepsShowWhileApplying(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var seen []string
-	results := parse(io.TeeReader(out, gateOpener{gate: gate, seen: &seen}), discardUi{})
+	ui := &gateUi{gate: gate}
+	results := parse(out, ui)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("the script: %v\n%s", err, stderr.String())
 	}
-	if !slices.ContainsFunc(seen, func(s string) bool { return strings.HasPrefix(s, "@@step L03 installing cloud-init") }) {
-		t.Errorf("no step line for the cloud-init install; lines: %q", seen)
+	if !slices.ContainsFunc(ui.seen, func(s string) bool { return strings.HasPrefix(s, "L03 cloud-init: installing cloud-init") }) {
+		t.Errorf("no step line for the cloud-init install; steps shown: %q", ui.seen)
 	}
 	if st := statuses(results)["L03"]; st != "pass" {
 		t.Errorf("L03 %s, want pass (the stub install ran): %s", st, stderr.String())
 	}
 }
 
-// gateOpener creates gate when the output it is written shows an install's
-// step line.
-type gateOpener struct {
+// gateUi is the UI parse shows the step lines on: it creates gate when an
+// install's step is shown.
+type gateUi struct {
+	discardUi
 	gate string
-	seen *[]string
+	seen []string
 }
 
-func (g gateOpener) Write(p []byte) (int, error) {
-	for _, line := range strings.Split(string(p), "\n") {
-		if strings.HasPrefix(line, "@@step") {
-			*g.seen = append(*g.seen, line)
-			if strings.Contains(line, " installing ") {
-				os.WriteFile(g.gate, nil, 0o644)
-			}
-		}
+func (u *gateUi) Message(m string) {
+	u.seen = append(u.seen, m)
+	if strings.Contains(m, ": installing ") {
+		os.WriteFile(u.gate, nil, 0o644)
 	}
-	return len(p), nil
 }
