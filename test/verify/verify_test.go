@@ -55,8 +55,11 @@ func TestVerify(t *testing.T) {
 	if i := strings.Index(log, "Verify:"); i >= 0 {
 		t.Logf("cloudimage-verify's table:\n%s", log[i:min(len(log), i+2500)])
 	}
-	for _, report := range []string{filepath.Join(dir, "output-debian12", "checklist.json"), filepath.Join(dir, "verify-debian12.json")} {
+	checklistReport := filepath.Join(dir, "output-debian12", "checklist.json")
+	reports := map[string][]testenv.Result{}
+	for _, report := range []string{checklistReport, filepath.Join(dir, "verify-debian12.json")} {
 		rs := testenv.ReadReport(t, report)
+		reports[report] = rs
 		t.Logf("%s:\n%s", filepath.Base(report), testenv.Table(rs))
 		if len(rs) != 18 {
 			t.Errorf("%s has %d items, want 18", report, len(rs))
@@ -89,7 +92,7 @@ func TestVerify(t *testing.T) {
 
 	// The runs on the image, two at a time (go test's -parallel): each
 	// works on an overlay of it, none changes it.
-	job := mainJob{l: l, dir: dir, name: name, image: image, checklist: testenv.ReadReport(t, filepath.Join(dir, "output-debian12", "checklist.json"))}
+	job := mainJob{l: l, dir: dir, name: name, image: image, checklist: reports[checklistReport]}
 	t.Run("cancel", func(t *testing.T) {
 		t.Parallel()
 		// Ctrl-C once the instance answers: no domain, no volume, nothing
