@@ -19,8 +19,12 @@ work=$(mktemp -d /tmp/cloudimage-bench.XXXX)
 chmod 755 "$work"
 packer_pid=
 # On failure the folder stays, with Packer's logs, for a look.
-trap 'rc=$?; [ -z "$packer_pid" ] || kill "$packer_pid" 2>/dev/null || true
-  if [ $rc -eq 0 ]; then rm -rf "$work"; else echo "kept $work" >&2; fi' EXIT
+cleanup() {
+  local rc=$?
+  [ -z "$packer_pid" ] || kill "$packer_pid" 2>/dev/null || true
+  if [ "$rc" -eq 0 ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
+}
+trap cleanup EXIT
 mkdir "$work/http"
 ln -s "$CLOUDIMAGE_FIXTURE_RAWGZ" "$work/http/debian12.raw.gz"
 printf 'image debian12.raw.gz\nrootpw bench-pw\nreboot\n' >"$work/http/ks.cfg"

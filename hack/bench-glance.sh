@@ -74,6 +74,6 @@ printf 'plugin peak RSS: %d MiB\n' "$peak_mib"
 plugin_mibs=$(grep -o '([0-9.]* MiB/s)' <<<"$upload_line" | tr -d '()' | cut -d' ' -f1)
 ratio=$(echo "$plugin_mibs / ($size / $curl_s)" | bc -l)
 printf 'plugin / curl throughput: %.2f\n' "$ratio"
-[ "$peak_mib" -gt 0 ] && [ "$peak_mib" -lt 100 ] || die "target missed: peak RSS under 100 MiB"
+((peak_mib > 0 && peak_mib < 100)) || die "target missed: peak RSS under 100 MiB"
 [ "$(echo "$ratio >= 0.9" | bc)" = 1 ] || die "target missed: at least 0.9 of curl's throughput"
 log "bench-glance: targets met"

@@ -10,6 +10,7 @@ step() { # step NAME SCRIPT [ARGS]: runs a harness script and times it
   local s=$SECONDS name=$1; shift
   "$@" || die "harness step '$name' failed (logs in $LOG_DIR)"
   log "harness: $name took $((SECONDS - s))s"
+  printf '  harness %s\t%d\n' "$name" "$((SECONDS - s))" >>"$TIMINGS"
 }
 step packages "$HACK_DIR/install-deps.sh"
 step libvirt "$HACK_DIR/start-libvirt.sh"

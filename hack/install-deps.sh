@@ -17,6 +17,8 @@ PACKAGES=(
   python3-glance python3-keystone
   # test plumbing
   iproute2 curl openssh-client openssh-server ca-certificates git make
+  # static checks (hack/lint.sh)
+  shellcheck
 )
 
 missing=()

@@ -18,6 +18,7 @@ if [ "$(cat "$dir/.installed" 2>/dev/null)" != "$want" ]; then
   echo "$want" >"$dir/.installed"
 fi
 # The parser must find a known error, or the tests' parse check proves nothing.
+# shellcheck disable=SC2016 # $x is PowerShell's
 printf 'function f {\n  if ($x) {\n' >"$dir/broken.ps1"
 if PSPARSE_MODULES=$dir/node_modules node "$HACK_DIR/psparse/parse.mjs" "$dir/broken.ps1" >/dev/null 2>&1; then
   die "psparse: the PowerShell parser accepted a broken script"

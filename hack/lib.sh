@@ -14,15 +14,43 @@ STATE_DIR=${CLOUDIMAGE_STATE:-$REPO_DIR/.harness}
 LOG_DIR=$STATE_DIR/logs
 ENV_FILE=$STATE_DIR/env
 
+# Read by the scripts that source this file (SC2034: unused in it).
 PACKER_VERSION=1.15.0
+# shellcheck disable=SC2034
 PACKER_BIN=$CACHE_DIR/packer-$PACKER_VERSION
 GORELEASER_VERSION=2.15.1
+# shellcheck disable=SC2034
 GORELEASER_BIN=$CACHE_DIR/goreleaser-$GORELEASER_VERSION
+# shellcheck disable=SC2034
 PLUGIN_ADDRESS=github.com/cloudimage/cloudimage
 
 mkdir -p "$CACHE_DIR" "$STATE_DIR" "$LOG_DIR"
 
 log() { printf '==> %s\n' "$*" >&2; }
+
+# Where the phases of a CI run record their times, for timing_table.
+TIMINGS=$STATE_DIR/timings.tsv
+# The CI budget (seconds) the table measures against.
+CI_BUDGET=$((45 * 60))
+
+# timed NAME CMD...: runs CMD and records how long it took, failed or not.
+timed() {
+  local name=$1 s=$SECONDS rc=0
+  shift
+  "$@" || rc=$?
+  printf '%s\t%d\n' "$name" "$((SECONDS - s))" >>"$TIMINGS"
+  return "$rc"
+}
+
+# timing_table TOTAL: prints the recorded times and the total.
+timing_table() {
+  [ -s "$TIMINGS" ] || return 0
+  {
+    printf '\n%-52s %8s\n' "phase" "seconds"
+    awk -F '\t' '{ printf "%-52s %8d\n", $1, $2 }' "$TIMINGS"
+    printf '%-52s %8d  (%dm%02ds; budget %dm)\n' "total" "$1" "$(($1 / 60))" "$(($1 % 60))" "$((CI_BUDGET / 60))"
+  } >&2
+}
 
 die() {
   printf 'ERROR: %s\n' "$*" >&2

@@ -17,7 +17,7 @@ source "$(dirname "$0")/lib.sh"
 require_root
 
 cmd=${1:-} ns=${2:-} dir=${3:-}
-[ -n "$ns" ] && [ -n "$dir" ] || die "usage: $0 start|stop NS DIR"
+[[ -n $ns && -n $dir ]] || die "usage: $0 start|stop NS DIR"
 
 start() {
   ip netns add "$ns" || die "ip netns add $ns failed (is $ns taken?)"
@@ -30,6 +30,7 @@ start() {
 
   # `ip netns exec` gives the command a mount namespace of its own; the
   # daemons it starts stay in it with the bind mounts below.
+  # shellcheck disable=SC2016 # expanded by the bash inside the namespace
   ip netns exec "$ns" bash -euc '
     d=$1
     mount --bind "$d/etc" /etc/libvirt

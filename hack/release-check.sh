@@ -22,9 +22,13 @@ log "release: snapshot release of v$version, every target"
 PLUGIN_VERSION=$version run_logged goreleaser-snapshot \
   "$GORELEASER_BIN" release --snapshot --clean --skip=sign,before,publish,announce
 
-api=$(./dist/plugin-check_linux_amd64*/"${project}_v${version}"_*_linux_amd64 describe | sed -n 's/.*"api_version":"\([^"]*\)".*/\1/p')
+# GoReleaser names the build folder after the target (plugin-check_linux_amd64_v1).
+plugin=(./dist/plugin-check_linux_amd64*/"${project}_v${version}"_*_linux_amd64)
+[[ ${#plugin[@]} -eq 1 && -x ${plugin[0]} ]] || die "want one linux/amd64 plugin binary in the snapshot, found: ${plugin[*]}"
+api=$("${plugin[0]}" describe | sed -n 's/.*"api_version":"\([^"]*\)".*/\1/p')
 [ -n "$api" ] || die "the snapshot's linux/amd64 binary did not describe its api_version"
-described=$(./dist/plugin-check_linux_amd64*/"${project}_v${version}_${api}_linux_amd64" describe)
+[ "${plugin[0]##*/}" = "${project}_v${version}_${api}_linux_amd64" ] || die "the snapshot's linux/amd64 binary is ${plugin[0]}, not named for api_version $api"
+described=$("${plugin[0]}" describe)
 grep -q "\"version\":\"$version\"" <<<"$described" || die "the snapshot's plugin describes itself as $described, want version $version"
 
 sums=dist/${project}_v${version}_SHA256SUMS

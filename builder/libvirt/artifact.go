@@ -35,9 +35,9 @@ func (a *Artifact) String() string {
 	return fmt.Sprintf("disk image %s (%s, %d MiB virtual, %d MiB on disk)", a.disk, a.info.Format, a.info.VirtualSize>>20, a.info.ActualSize>>20)
 }
 
-// State holds what later post-processors read: "disk_path",
-// "disk_format", "virtual_size", "console_log", "generated_data",
-// "firmware" and "machine_type".
+// State holds the artifact contract's keys (internal/artifact): the
+// disk's path, format and virtual size, the firmware and machine type,
+// the console log, and the build's generated data.
 func (a *Artifact) State(name string) interface{} { return a.state[name] }
 
 // Destroy removes the output directory.

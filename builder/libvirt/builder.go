@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/digitalocean/go-libvirt"
 	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/hashicorp/packer-plugin-sdk/communicator"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
@@ -15,7 +14,9 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/packerbuilderdata"
 
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/artifact"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/image"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
@@ -25,6 +26,10 @@ const BuilderID = "cloudimage.libvirt"
 // Builder is the cloudimage-libvirt builder.
 type Builder struct {
 	config Config
+	// Seams for unit tests: the libvirt driver (a fake instead of
+	// step.Libvirt) and qemu-img; nil means the real ones.
+	dial func(uri string) (virt.Driver, error)
+	img  *imageTool
 }
 
 // ConfigSpec returns the HCL2 spec of the builder's configuration.
@@ -50,7 +55,14 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 	state.Put("hook", hook)
 	state.Put("ui", ui)
 
-	steps := []multistep.Step{&stepConnect{config: c}}
+	dial, img := b.dial, qemuImg
+	if dial == nil {
+		dial = step.Libvirt
+	}
+	if b.img != nil {
+		img = *b.img
+	}
+	steps := []multistep.Step{&step.Connect{URI: c.LibvirtURI, Pool: c.StoragePool, DomainType: &c.DomainType, Dial: dial}}
 	if c.DiskImageURL != "" {
 		steps = append(steps, &commonsteps.StepDownload{
 			Checksum: c.DiskImageChecksum, Description: "base image", ResultKey: "base_image_path",
@@ -62,6 +74,7 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 			Url: c.ISOUrls, Extension: c.TargetExtension, TargetPath: c.TargetPath,
 		})
 	}
+	steps = append(steps, &stepInspectBase{config: c, inspect: img.inspect})
 	for i, iso := range c.AdditionalISOFiles {
 		key, _ := additionalISOKey(i)
 		steps = append(steps, &commonsteps.StepDownload{
@@ -77,7 +90,7 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 		&commonsteps.StepCreateCD{Files: c.CDFiles, Content: c.CDContent, Label: c.CDLabel},
 		&stepHTTPServer{config: c},
 		&stepStageFiles{config: c},
-		&stepCreateDisk{config: c},
+		&stepCreateDisk{config: c, copyInto: img.copyInto},
 		&stepDefineDomain{config: c},
 		&stepStartDomain{config: c},
 		&stepBootCommand{config: c},
@@ -92,7 +105,7 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 		&commonsteps.StepProvision{},
 		&commonsteps.StepCleanupTempKeys{Comm: &c.Comm},
 		&stepShutdown{config: c},
-		&stepExport{config: c},
+		&stepExport{config: c, img: img},
 	)
 
 	runner := commonsteps.NewRunnerWithPauseFn(steps, c.PackerConfig, ui, state)
@@ -122,14 +135,15 @@ func (b *Builder) artifact(state multistep.StateBag) *Artifact {
 	return &Artifact{
 		dir: c.OutputDir, disk: state.Get("disk_path").(string), consoleLog: consoleLog, info: info,
 		state: map[string]interface{}{
-			"disk_path":      state.Get("disk_path"),
-			"disk_format":    c.DiskFormat,
-			"virtual_size":   info.VirtualSize,
-			"console_log":    consoleLog,
-			"generated_data": state.Get("generated_data"),
-			// For Glance's hw_firmware_type and hw_machine_type.
-			"firmware":     c.Firmware,
-			"machine_type": c.MachineType,
+			artifact.KeyDiskPath:      state.Get("disk_path"),
+			artifact.KeyDiskFormat:    c.DiskFormat,
+			artifact.KeyVirtualSize:   info.VirtualSize,
+			artifact.KeyConsoleLog:    consoleLog,
+			artifact.KeyGeneratedData: state.Get("generated_data"),
+			// For verify's machine and Glance's hw_firmware_type and
+			// hw_machine_type.
+			artifact.KeyFirmware:    c.Firmware,
+			artifact.KeyMachineType: c.MachineType,
 		},
 	}
 }
@@ -145,7 +159,7 @@ func commHost(c *Config) func(multistep.StateBag) (string, error) {
 		if h, ok := state.GetOk("comm_host"); ok {
 			return h.(string), nil
 		}
-		addr, source, err := virt.GuestAddress(state.Get("libvirt").(*libvirt.Libvirt), state.Get("domain").(libvirt.Domain))
+		addr, source, err := state.Get("driver").(virt.Driver).GuestAddress(state.Get("domain").(virt.Domain))
 		if err != nil {
 			return "", err
 		}

@@ -5,6 +5,7 @@ package libvirt
 
 import (
 	"fmt"
+
 	"github.com/hashicorp/packer-plugin-sdk/bootcommand"
 	"github.com/hashicorp/packer-plugin-sdk/common"
 	"github.com/hashicorp/packer-plugin-sdk/communicator"
@@ -104,6 +105,11 @@ func (c *Config) checkCombinations() []error {
 	var errs []error
 	if c.UseBackingFile && c.DiskFormat != "qcow2" {
 		errs = append(errs, fmt.Errorf("use_backing_file: needs disk_format = \"qcow2\", not %q", c.DiskFormat))
+	}
+	if c.DiskImageURL != "" && !c.UseBackingFile && !virt.IsLocal(c.LibvirtURI) {
+		// The copy is written with qemu-img on this machine, into a file
+		// of the libvirt host.
+		errs = append(errs, fmt.Errorf("disk_image_url: on a remote libvirt host (%s) the base image is used as a backing file only: set use_backing_file = true", c.LibvirtURI))
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("shutdown_timeout %s: must not be negative", c.ShutdownTimeout))

@@ -6,9 +6,9 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/field"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // DiskConfig describes the disk the guest is installed on.
@@ -61,7 +61,7 @@ func (c *DiskConfig) prepare(machineType string) []error {
 	c.DiskCache = cmp.Or(c.DiskCache, "writeback")
 	c.DiskDiscard = cmp.Or(c.DiskDiscard, "unmap")
 	cd := "ide"
-	if isQ35(machineType) {
+	if virt.IsQ35(machineType) {
 		cd = "sata" // q35 has no IDE controller
 	}
 	c.CDROMInterface = cmp.Or(c.CDROMInterface, cd)
@@ -71,7 +71,7 @@ func (c *DiskConfig) prepare(machineType string) []error {
 		field.OneOf("disk_cache", c.DiskCache, diskCaches),
 		field.OneOf("disk_discard", c.DiskDiscard, diskDiscards),
 		field.OneOf("cdrom_interface", c.CDROMInterface, cdInterfaces))
-	if isQ35(machineType) && (c.DiskInterface == "ide" || c.CDROMInterface == "ide") {
+	if virt.IsQ35(machineType) && (c.DiskInterface == "ide" || c.CDROMInterface == "ide") {
 		errs = append(errs, fmt.Errorf("disk_interface/cdrom_interface: machine_type %q has no IDE bus; use sata or virtio", machineType))
 	}
 	return compact(errs)
@@ -81,5 +81,3 @@ func (c *DiskConfig) prepare(machineType string) []error {
 func compact(errs []error) []error {
 	return slices.DeleteFunc(errs, func(e error) bool { return e == nil })
 }
-
-func isQ35(machineType string) bool { return strings.Contains(machineType, "q35") }

@@ -97,7 +97,7 @@ func (c *DomainConfig) prepare(buildName string) []error {
 	if c.Firmware != "uefi" && (c.EFIFirmwareCode != "" || c.EFIFirmwareVars != "" || c.SecureBoot) {
 		errs = append(errs, errors.New(`efi_firmware_code/efi_firmware_vars/secure_boot: need firmware = "uefi"`))
 	}
-	if c.SecureBoot && !isQ35(c.MachineType) {
+	if c.SecureBoot && !virt.IsQ35(c.MachineType) {
 		errs = append(errs, errors.New(`secure_boot: needs machine_type = "q35" (SMM)`))
 	}
 	if c.EFIFirmwareVars != "" && c.EFIFirmwareCode == "" {

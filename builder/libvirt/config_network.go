@@ -9,13 +9,7 @@ import (
 	"strings"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/field"
-)
-
-// Network modes.
-const (
-	NetworkUser    = "user"
-	NetworkLibvirt = "network"
-	NetworkBridge  = "bridge"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // NetworkConfig says how the guest is networked and how Packer reaches it.
@@ -43,17 +37,17 @@ type NetworkConfig struct {
 func (c *NetworkConfig) prepare(uri string) []error {
 	var errs []error
 	if c.NetworkMode == "" {
-		c.NetworkMode = NetworkLibvirt
+		c.NetworkMode = virt.NetworkLibvirt
 		if strings.HasSuffix(uri, "/session") || strings.Contains(uri, "/session?") {
-			c.NetworkMode = NetworkUser
+			c.NetworkMode = virt.NetworkUser
 		}
 	}
-	errs = append(errs, field.OneOf("network_mode", c.NetworkMode, []string{NetworkUser, NetworkLibvirt, NetworkBridge}))
+	errs = append(errs, field.OneOf("network_mode", c.NetworkMode, virt.NetworkModes))
 	c.Network = cmp.Or(c.Network, "default")
-	if c.NetworkMode == NetworkBridge && c.NetworkBridge == "" {
+	if c.NetworkMode == virt.NetworkBridge && c.NetworkBridge == "" {
 		errs = append(errs, errors.New(`network_bridge: required with network_mode = "bridge"`))
 	}
-	if c.NetworkMode != NetworkBridge && c.NetworkBridge != "" {
+	if c.NetworkMode != virt.NetworkBridge && c.NetworkBridge != "" {
 		errs = append(errs, errors.New(`network_bridge: only used with network_mode = "bridge"`))
 	}
 	c.HostPortMin = cmp.Or(c.HostPortMin, 2222)

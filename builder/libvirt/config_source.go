@@ -68,7 +68,7 @@ func (c *Config) checkBaseImageSize() []error {
 	if !ok || c.diskBytes == 0 {
 		return nil
 	}
-	info, err := image.Inspect(context.Background(), path)
+	info, err := image.Inspect(context.Background(), path, "")
 	if err != nil {
 		return []error{fmt.Errorf("disk_image_url: %w", err)}
 	}

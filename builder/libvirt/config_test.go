@@ -14,6 +14,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/field"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // del, as an override value, removes the key from the raw config.
@@ -114,7 +115,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"memory", c.Memory, 1024},
 		{"net_device", c.NetDevice, "virtio"},
 		{"video", c.Video, "vga"},
-		{"network_mode", c.NetworkMode, NetworkLibvirt},
+		{"network_mode", c.NetworkMode, virt.NetworkLibvirt},
 		{"network", c.Network, "default"},
 		{"network_bridge", c.NetworkBridge, ""},
 		{"host_port_min", c.HostPortMin, 2222},
@@ -165,14 +166,14 @@ func TestConfigDefaults(t *testing.T) {
 			"qemu+ssh://builder@kvm.example.com/session",
 		} {
 			c, _ := prepare(t, with(base, map[string]interface{}{"libvirt_uri": uri}))
-			if c.NetworkMode != NetworkUser {
-				t.Errorf("%s: network_mode = %q, want %q", uri, c.NetworkMode, NetworkUser)
+			if c.NetworkMode != virt.NetworkUser {
+				t.Errorf("%s: network_mode = %q, want %q", uri, c.NetworkMode, virt.NetworkUser)
 			}
 		}
 		for _, uri := range []string{"qemu:///system", "qemu+ssh://builder@kvm.example.com/system", "qemu+tcp://kvm/system"} {
 			c, _ := prepare(t, with(base, map[string]interface{}{"libvirt_uri": uri}))
-			if c.NetworkMode != NetworkLibvirt {
-				t.Errorf("%s: network_mode = %q, want %q", uri, c.NetworkMode, NetworkLibvirt)
+			if c.NetworkMode != virt.NetworkLibvirt {
+				t.Errorf("%s: network_mode = %q, want %q", uri, c.NetworkMode, virt.NetworkLibvirt)
 			}
 		}
 	})
@@ -538,15 +539,5 @@ func TestCompact(t *testing.T) {
 	}
 	if got := compact(nil); len(got) != 0 {
 		t.Errorf("compact(nil) = %v, want none", got)
-	}
-}
-
-func TestIsQ35(t *testing.T) {
-	for mt, want := range map[string]bool{
-		"q35": true, "pc-q35-7.2": true, "pc": false, "pc-i440fx-2.11": false, "": false,
-	} {
-		if got := isQ35(mt); got != want {
-			t.Errorf("isQ35(%q) = %v, want %v", mt, got, want)
-		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 	"github.com/mitchellh/go-vnc"
 
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
@@ -48,11 +49,11 @@ func (s *stepBootCommand) Run(ctx context.Context, state multistep.StateBag) mul
 	port := state.Get("vnc_port").(int)
 	addr, err := vncDialAddress(c.VNCBindAddress, c.LibvirtURI)
 	if err != nil {
-		return halt(state, err)
+		return step.Halt(state, err)
 	}
 	conn, err := net.Dial("tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
 	if err != nil {
-		return halt(state, fmt.Errorf("connecting to VNC: %w", err))
+		return step.Halt(state, fmt.Errorf("connecting to VNC: %w", err))
 	}
 	defer conn.Close()
 	client, err := vnc.Client(conn, &vnc.ClientConfig{
@@ -60,29 +61,29 @@ func (s *stepBootCommand) Run(ctx context.Context, state multistep.StateBag) mul
 		Exclusive: false,
 	})
 	if err != nil {
-		return halt(state, fmt.Errorf("VNC handshake: %w", err))
+		return step.Halt(state, fmt.Errorf("VNC handshake: %w", err))
 	}
 	defer client.Close()
 
 	httpIP, _ := state.Get("http_ip").(string)
 	c.ctx.Data = &bootCommandData{HTTPIP: httpIP, HTTPPort: state.Get("http_port").(int), Name: c.VMName}
 	driver := bootcommand.NewVNCDriver(client, c.BootKeyInterval)
-	for i, step := range steps {
-		keys, err := interpolate.Render(step[0], &c.ctx)
+	for i, keysAndName := range steps {
+		keys, err := interpolate.Render(keysAndName[0], &c.ctx)
 		if err != nil {
-			return halt(state, fmt.Errorf("boot command step %d: %w", i+1, err))
+			return step.Halt(state, fmt.Errorf("boot command step %d: %w", i+1, err))
 		}
-		if len(step) > 1 {
-			ui.Say(fmt.Sprintf("Typing boot step %d/%d: %s", i+1, len(steps), step[1]))
+		if len(keysAndName) > 1 {
+			ui.Say(fmt.Sprintf("Typing boot step %d/%d: %s", i+1, len(steps), keysAndName[1]))
 		} else {
 			ui.Say("Typing the boot command...")
 		}
 		seq, err := bootcommand.GenerateExpressionSequence(keys)
 		if err != nil {
-			return halt(state, fmt.Errorf("boot command step %d: %w", i+1, err))
+			return step.Halt(state, fmt.Errorf("boot command step %d: %w", i+1, err))
 		}
 		if err := seq.Do(ctx, driver); err != nil {
-			return halt(state, fmt.Errorf("typing the boot command: %w", err))
+			return step.Halt(state, fmt.Errorf("typing the boot command: %w", err))
 		}
 		if pause, ok := state.GetOk("pauseFn"); ok && i+1 < len(steps) {
 			pause.(multistep.DebugPauseFn)(multistep.DebugLocationAfterRun, fmt.Sprintf("boot step %d/%d typed", i+1, len(steps)), state)

@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/digitalocean/go-libvirt"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
-	"libvirt.org/go/libvirtxml"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/image"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
@@ -22,58 +21,49 @@ const defaultISODiskSize = 10 << 30
 // otherwise. Cleanup deletes it.
 type stepCreateDisk struct {
 	config *Config
-	name   string
+	// copyInto is image.CopyInto; tests replace it.
+	copyInto func(ctx context.Context, src, srcFormat, dst, dstFormat string) error
+	name     string
 }
 
 func (s *stepCreateDisk) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
-	conn := state.Get("libvirt").(*libvirt.Libvirt)
-	pool := state.Get("pool").(libvirt.StoragePool)
+	d := state.Get("driver").(virt.Driver)
 	c := s.config
-	s.name = c.VMName + "." + c.DiskFormat
+	name := c.VMName + "." + c.DiskFormat
 
-	size := c.diskBytes
-	var base image.Info
-	basePath, fromImage := state.GetOk("base_image_path")
-	if fromImage {
-		var err error
-		if base, err = image.Inspect(ctx, basePath.(string)); err != nil {
-			return halt(state, fmt.Errorf("disk_image_url: %w", err))
-		}
-		if size == 0 {
-			size = base.VirtualSize
-		}
-		if size < base.VirtualSize {
-			return halt(state, fmt.Errorf("disk_size %s is smaller than the base image's virtual size (%d bytes)", c.DiskSize, base.VirtualSize))
-		}
-	} else if size == 0 {
-		size = defaultISODiskSize
+	spec := virt.VolumeSpec{Name: name, Format: c.DiskFormat, Capacity: c.diskBytes}
+	base, fromImage := state.GetOk("base_image_info")
+	if fromImage && spec.Capacity == 0 {
+		spec.Capacity = base.(image.Info).VirtualSize
 	}
-
-	var backing *libvirtxml.StorageVolumeBackingStore
+	if spec.Capacity == 0 {
+		spec.Capacity = defaultISODiskSize
+	}
 	if fromImage && c.UseBackingFile {
-		backing = &libvirtxml.StorageVolumeBackingStore{
-			Path:   state.Get("base_image_host_path").(string),
-			Format: &libvirtxml.StorageVolumeTargetFormat{Type: base.Format},
-		}
+		spec.Backing = state.Get("base_image_host_path").(string)
+		spec.BackingFormat = base.(image.Info).Format
 	}
-	if err := virt.DeleteVolume(conn, pool, s.name); err != nil {
-		return halt(state, err)
+	how := "empty"
+	if spec.Backing != "" {
+		how = "an overlay on the base image"
+	} else if fromImage {
+		how = "a copy of the base image"
 	}
-	ui.Say(fmt.Sprintf("Creating disk %s (%s, %d MiB) in pool %s...", s.name, c.DiskFormat, size>>20, c.StoragePool))
-	vol, err := virt.CreateVolume(conn, pool, s.name, c.DiskFormat, size, backing)
+	ui.Say(fmt.Sprintf("Creating disk %s (%s, %d MiB, %s) in pool %s...", name, c.DiskFormat, spec.Capacity>>20, how, c.StoragePool))
+	vol, err := virt.CreateNew(d, c.StoragePool, spec)
 	if err != nil {
-		return halt(state, err)
+		return step.Halt(state, err)
 	}
+	s.name = name
 	state.Put("disk_volume", vol)
 
 	if fromImage && !c.UseBackingFile {
-		if !virt.IsLocal(c.LibvirtURI) {
-			return halt(state, fmt.Errorf("disk_image_url without use_backing_file on a remote libvirt host is not supported yet: set use_backing_file = true"))
-		}
+		// (Prepare refuses this on a remote libvirt host: vol.Path is a
+		// file of this machine.)
 		ui.Say("Copying the base image into the disk...")
-		if err := image.CopyInto(ctx, basePath.(string), vol.Path, c.DiskFormat); err != nil {
-			return halt(state, err)
+		if err := s.copyInto(ctx, state.Get("base_image_path").(string), base.(image.Info).Format, vol.Path, c.DiskFormat); err != nil {
+			return step.Halt(state, err)
 		}
 	}
 	return multistep.ActionContinue
@@ -83,9 +73,8 @@ func (s *stepCreateDisk) Cleanup(state multistep.StateBag) {
 	if s.name == "" {
 		return
 	}
-	conn := state.Get("libvirt").(*libvirt.Libvirt)
-	pool := state.Get("pool").(libvirt.StoragePool)
-	if err := virt.DeleteVolume(conn, pool, s.name); err != nil {
+	d := state.Get("driver").(virt.Driver)
+	if err := d.DeleteVolume(s.config.StoragePool, s.name); err != nil {
 		state.Get("ui").(packersdk.Ui).Error(err.Error())
 	}
 }

@@ -4,58 +4,49 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/digitalocean/go-libvirt"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
-	sdknet "github.com/hashicorp/packer-plugin-sdk/net"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // stepDefineDomain defines the build's domain; cleanup destroys and
 // undefines it. With user-mode networking it also reserves the host port
-// forwarded to the communicator.
+// forwarded to the communicator, which stepStartDomain releases for QEMU.
 type stepDefineDomain struct {
-	config  *Config
-	defined bool
-	port    *sdknet.Listener
+	config   *Config
+	defined  bool
+	forwards *virt.Forwards
 }
 
 func (s *stepDefineDomain) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
-	conn := state.Get("libvirt").(*libvirt.Libvirt)
+	d := state.Get("driver").(virt.Driver)
 	c := s.config
+	putData(state, "VMName", c.VMName)
+	putData(state, "DomainType", c.DomainType)
+	putData(state, "DiskFormat", c.DiskFormat)
+	putData(state, "OutputDir", c.OutputDir)
 
 	m := s.machine(state)
-	if c.NetworkMode == NetworkUser && c.Comm.Type != "none" {
-		// The port stays held (a lock file and a listener) until the domain
-		// starts, so parallel builds cannot take the same one.
-		l, err := sdknet.ListenRangeConfig{Addr: "127.0.0.1", Min: c.HostPortMin, Max: c.HostPortMax, Network: "tcp"}.Listen(ctx)
+	if c.NetworkMode == virt.NetworkUser && c.Comm.Type != "none" {
+		f, err := virt.ReserveForwards(ctx, c.LibvirtURI, c.HostPortMin, c.HostPortMax, c.Comm.Port())
 		if err != nil {
-			return halt(state, fmt.Errorf("host_port_min/host_port_max: no free port: %w", err))
+			return step.Halt(state, err)
 		}
-		s.port = l
-		// On a remote host the forward listens on all of its addresses, as
-		// the communicator comes from outside.
-		host, listen := "127.0.0.1", "127.0.0.1"
-		if !virt.OnThisMachine(c.LibvirtURI) {
-			host, listen = virt.Host(c.LibvirtURI), "0.0.0.0"
-		}
-		state.Put("comm_listener", l)
-		state.Put("comm_host", host)
-		state.Put("comm_port", l.Port)
-		m.NIC.User = &virt.UserNet{Forwards: []virt.Forward{{HostAddr: listen, HostPort: l.Port, GuestPort: c.Comm.Port()}}}
-		ui.Say(fmt.Sprintf("Forwarding %s:%d to the guest's port %d", listen, l.Port, c.Comm.Port()))
+		s.forwards = f
+		state.Put("forwards", f)
+		state.Put("comm_host", f.Host)
+		state.Put("comm_port", f.Ports[0])
+		m.NIC.User = f.UserNet()
+		ui.Say(fmt.Sprintf("Forwarding %s:%d to the guest's port %d", f.Listen, f.Ports[0], c.Comm.Port()))
 	}
 
-	// A domain left by an aborted build of the same name goes first.
-	if err := virt.Remove(conn, c.VMName); err != nil {
-		return halt(state, err)
-	}
 	ui.Say(fmt.Sprintf("Defining domain %s (%s, %s, %d CPUs, %d MiB)...", c.VMName, c.DomainType, c.MachineType, c.CPUs, c.Memory))
-	dom, err := virt.Define(conn, m)
+	dom, err := virt.DefineNew(d, m)
 	if err != nil {
-		return halt(state, err)
+		return step.Halt(state, err)
 	}
 	s.defined = true
 	state.Put("domain", dom)
@@ -100,25 +91,25 @@ func (s *stepDefineDomain) machine(state multistep.StateBag) virt.Machine {
 		m.VNC = &virt.VNC{Listen: c.VNCBindAddress, Password: c.VNCPassword}
 	}
 	switch c.NetworkMode {
-	case NetworkUser:
+	case virt.NetworkUser:
 		m.NIC.User = &virt.UserNet{}
-	case NetworkLibvirt:
+	case virt.NetworkLibvirt:
 		m.NIC.Network = c.Network
-	case NetworkBridge:
+	case virt.NetworkBridge:
 		m.NIC.Bridge = c.NetworkBridge
 	}
 	return m
 }
 
 func (s *stepDefineDomain) Cleanup(state multistep.StateBag) {
-	if s.port != nil {
-		s.port.Close()
+	if s.forwards != nil {
+		s.forwards.Release()
 	}
 	if !s.defined {
 		return
 	}
-	conn := state.Get("libvirt").(*libvirt.Libvirt)
-	if err := virt.Remove(conn, s.config.VMName); err != nil {
+	d := state.Get("driver").(virt.Driver)
+	if err := d.Remove(s.config.VMName); err != nil {
 		state.Get("ui").(packersdk.Ui).Error(err.Error())
 	}
 }

@@ -9,62 +9,75 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/image"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/stream"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // stepExport writes the build disk to <output_directory>/<vm_name>.<format>:
 // compacted by qemu-img (zeroed and unused clusters dropped, a backing file
 // flattened), optionally compressed, or copied as it is with
-// skip_compaction. From a remote host the volume is downloaded first.
+// skip_compaction. From a remote host the volume is downloaded first. Every
+// qemu-img call names the disk's format: the guest wrote its bytes.
 type stepExport struct {
 	config *Config
+	// img runs qemu-img; tests replace it.
+	img imageTool
 }
+
+// imageTool is the part of package image the builder uses: qemu-img.
+type imageTool struct {
+	inspect  func(ctx context.Context, path, format string) (image.Info, error)
+	convert  func(ctx context.Context, src, dst string, o image.ConvertOptions) error
+	copyInto func(ctx context.Context, src, srcFormat, dst, dstFormat string) error
+}
+
+var qemuImg = imageTool{inspect: image.Inspect, convert: image.Convert, copyInto: image.CopyInto}
 
 func (s *stepExport) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
-	conn := state.Get("libvirt").(*libvirt.Libvirt)
+	d := state.Get("driver").(virt.Driver)
 	vol := state.Get("disk_volume").(virt.Volume)
 	c := s.config
 	dst := filepath.Join(c.OutputDir, c.VMName+"."+c.DiskFormat)
 	start := time.Now()
 
 	src := vol.Path
-	if !virt.IsLocal(c.LibvirtURI) {
+	if !virt.IsLocal(d.URI()) {
 		src = dst + ".download"
 		defer os.Remove(src)
-		ui.Say(fmt.Sprintf("Downloading volume %s...", vol.Vol.Name))
-		if err := download(ctx, ui, conn, vol, src); err != nil {
-			return halt(state, err)
+		ui.Say(fmt.Sprintf("Downloading volume %s...", vol.Name()))
+		if err := download(ctx, ui, d, vol, src); err != nil {
+			return step.Halt(state, err)
 		}
 	}
-	info, err := image.Inspect(ctx, src)
+	info, err := s.img.inspect(ctx, src, c.DiskFormat)
 	if err != nil {
-		return halt(state, err)
+		return step.Halt(state, err)
 	}
 	if c.SkipCompaction && info.BackingFile == "" {
 		ui.Say(fmt.Sprintf("Copying the disk to %s...", dst))
 		if err := copyFile(src, dst); err != nil {
-			return halt(state, err)
+			return step.Halt(state, err)
 		}
 	} else {
 		ui.Say(fmt.Sprintf("Exporting the disk to %s (qemu-img convert%s)...", dst, map[bool]string{true: ", compressed"}[c.DiskCompression]))
-		err := image.Convert(ctx, src, dst, image.ConvertOptions{
-			Format: c.DiskFormat, Compress: c.DiskCompression,
-			Progress: image.EveryTenPercent(func(p float64) { ui.Message(fmt.Sprintf("export: %.0f%%", p)) }),
+		err := s.img.convert(ctx, src, dst, image.ConvertOptions{
+			SrcFormat: c.DiskFormat, Format: c.DiskFormat, Compress: c.DiskCompression,
+			Progress: image.EveryTenPercent(func(p float64) { ui.Say(fmt.Sprintf("export: %.0f%%", p)) }),
 		})
 		if err != nil {
 			os.Remove(dst)
-			return halt(state, err)
+			return step.Halt(state, err)
 		}
 	}
-	out, err := image.Inspect(ctx, dst)
+	out, err := s.img.inspect(ctx, dst, c.DiskFormat)
 	if err != nil {
-		return halt(state, err)
+		return step.Halt(state, err)
 	}
 	log.Printf("export done: %d bytes written in %s", out.ActualSize, time.Since(start))
 	ui.Say(fmt.Sprintf("Exported %s: %d MiB on disk, %d MiB virtual, in %s", filepath.Base(dst), out.ActualSize>>20, out.VirtualSize>>20, time.Since(start).Round(time.Second)))
@@ -78,8 +91,8 @@ func (s *stepExport) Cleanup(multistep.StateBag) {}
 
 // download streams a volume of the libvirt host into a local file, with a
 // progress bar.
-func download(ctx context.Context, ui packersdk.Ui, conn *libvirt.Libvirt, vol virt.Volume, dst string) error {
-	_, _, allocation, err := conn.StorageVolGetInfo(vol.Vol)
+func download(ctx context.Context, ui packersdk.Ui, d virt.Driver, vol virt.Volume, dst string) error {
+	allocation, err := d.VolumeAllocation(vol)
 	if err != nil {
 		return err
 	}
@@ -89,17 +102,20 @@ func download(ctx context.Context, ui packersdk.Ui, conn *libvirt.Libvirt, vol v
 	}
 	defer f.Close()
 	pr, pw := io.Pipe()
-	bar := ui.TrackProgress(vol.Vol.Name, 0, int64(allocation), pr)
+	bar := ui.TrackProgress(vol.Name(), 0, int64(allocation), pr)
 	done := make(chan error, 1)
 	go func() {
-		_, err := io.Copy(f, virt.ContextReader(ctx, bar))
+		_, err := io.Copy(f, stream.Reader(ctx, bar))
 		bar.Close()
 		done <- err
 	}()
-	err = virt.Download(conn, vol.Vol, pw)
+	err = d.DownloadVolume(ctx, vol, pw)
 	pw.CloseWithError(err)
 	if cerr := <-done; err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = f.Close()
 	}
 	return err
 }

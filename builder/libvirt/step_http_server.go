@@ -3,10 +3,10 @@ package libvirt
 import (
 	"context"
 
-	"github.com/digitalocean/go-libvirt"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	"github.com/hashicorp/packer-plugin-sdk/multistep/commonsteps"
 
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
@@ -25,25 +25,25 @@ func (s *stepHTTPServer) Run(ctx context.Context, state multistep.StateBag) mult
 	// Unset, http_bind_address reads 0.0.0.0 (the SDK's default).
 	httpIP, bind := c.HTTPAddress, c.HTTPAddress
 	switch {
-	case c.NetworkMode == NetworkUser && virt.OnThisMachine(c.LibvirtURI):
+	case c.NetworkMode == virt.NetworkUser && virt.OnThisMachine(c.LibvirtURI):
 		httpIP = "10.0.2.2"
 		if !c.httpAddressSet {
 			bind = "127.0.0.1"
 		}
-	case c.NetworkMode == NetworkUser:
+	case c.NetworkMode == virt.NetworkUser:
 		// A guest on a remote host reaches us through that host's routes.
 		addr, err := virt.LocalAddressToward(virt.Host(c.LibvirtURI))
 		if err != nil {
-			return halt(state, err)
+			return step.Halt(state, err)
 		}
 		httpIP = addr
 		if !c.httpAddressSet {
 			bind = addr
 		}
-	case c.NetworkMode == NetworkLibvirt && virt.IsLocal(c.LibvirtURI):
-		addr, err := virt.NetworkAddress(state.Get("libvirt").(*libvirt.Libvirt), c.Network)
+	case c.NetworkMode == virt.NetworkLibvirt && virt.IsLocal(c.LibvirtURI):
+		addr, err := state.Get("driver").(virt.Driver).NetworkAddress(c.Network)
 		if err != nil {
-			return halt(state, err)
+			return step.Halt(state, err)
 		}
 		httpIP = addr
 		if !c.httpAddressSet {

@@ -6,27 +6,27 @@ import (
 	"log"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // stepShutdown stops the guest cleanly: shutdown_command through the
 // communicator, else an ACPI power button press; with communicator "none"
 // it waits for the guest (an installer) to power itself off. It waits on
-// libvirt's lifecycle events, and forces the domain off after
-// shutdown_timeout.
+// libvirt's lifecycle events. A guest still running after
+// shutdown_timeout fails the build, as in the QEMU builder: its disk may
+// be half written (a Windows sysprep cut short), so it is no artifact.
 type stepShutdown struct {
 	config *Config
 }
 
 func (s *stepShutdown) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
-	conn := state.Get("libvirt").(*libvirt.Libvirt)
-	dom := state.Get("domain").(libvirt.Domain)
-	watch := state.Get("stop_watch").(*virt.StopWatch)
+	d := state.Get("driver").(virt.Driver)
+	dom := state.Get("domain").(virt.Domain)
 	c := s.config
 
 	timeout := c.ShutdownTimeout
@@ -43,12 +43,12 @@ func (s *stepShutdown) Run(ctx context.Context, state multistep.StateBag) multis
 		comm := state.Get("communicator").(packersdk.Communicator)
 		cmd := &packersdk.RemoteCmd{Command: c.ShutdownCommand}
 		if err := comm.Start(ctx, cmd); err != nil {
-			return halt(state, fmt.Errorf("shutdown_command: %w", err))
+			return step.Halt(state, fmt.Errorf("shutdown_command: %w", err))
 		}
 	default:
 		ui.Say("Pressing the guest's ACPI power button...")
-		if err := conn.DomainShutdownFlags(dom, libvirt.DomainShutdownAcpiPowerBtn); err != nil {
-			return halt(state, fmt.Errorf("ACPI shutdown of %s: %w", c.VMName, err))
+		if err := d.Shutdown(dom); err != nil {
+			return step.Halt(state, err)
 		}
 	}
 
@@ -60,7 +60,7 @@ func (s *stepShutdown) Run(ctx context.Context, state multistep.StateBag) multis
 		waitCtx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	if watch.Wait(waitCtx) {
+	if d.WaitStopped(waitCtx, dom) {
 		log.Printf("domain %s stopped %s after the request", c.VMName, time.Since(start))
 		ui.Say("The guest has shut down")
 		return multistep.ActionContinue
@@ -68,11 +68,7 @@ func (s *stepShutdown) Run(ctx context.Context, state multistep.StateBag) multis
 	if ctx.Err() != nil {
 		return multistep.ActionHalt
 	}
-	ui.Error(fmt.Sprintf("The guest did not shut down within shutdown_timeout (%s): forcing it off", timeout))
-	if err := conn.DomainDestroy(dom); err != nil && !libvirt.IsNotFound(err) {
-		return halt(state, fmt.Errorf("forcing %s off: %w", c.VMName, err))
-	}
-	return multistep.ActionContinue
+	return step.Halt(state, fmt.Errorf("the guest did not shut down within shutdown_timeout (%s): its disk is not exported, as it may be half written; raise shutdown_timeout, or look at the console log %s", timeout, state.Get("console_log")))
 }
 
 func (s *stepShutdown) Cleanup(multistep.StateBag) {}

@@ -6,18 +6,18 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/digitalocean/go-libvirt"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/image"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // stepStageFiles makes the files the domain boots from (the ISO, the CD and
 // floppy images, a base image used as a backing file) readable by QEMU on
-// the libvirt host. A local file QEMU can reach is used where it is; any
-// other is uploaded into the storage pool, and that copy is deleted on
-// cleanup.
+// the libvirt host (virt.Stage): in place where it can read them, else
+// uploaded into the storage pool, and those copies deleted on cleanup.
 type stepStageFiles struct {
 	config   *Config
 	uploaded []string
@@ -36,11 +36,10 @@ var stagedFiles = []stagedFile{
 
 func (s *stepStageFiles) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
-	conn := state.Get("libvirt").(*libvirt.Libvirt)
-	pool := state.Get("pool").(libvirt.StoragePool)
-	local := virt.IsLocal(s.config.LibvirtURI)
+	d := state.Get("driver").(virt.Driver)
+	c := s.config
 	files := slices.Clone(stagedFiles)
-	for i := range s.config.AdditionalISOFiles {
+	for i := range c.AdditionalISOFiles {
 		from, to := additionalISOKey(i)
 		files = append(files, stagedFile{from, to, fmt.Sprintf("iso%d", i+1)})
 	}
@@ -49,46 +48,34 @@ func (s *stepStageFiles) Run(ctx context.Context, state multistep.StateBag) mult
 		if !ok || path.(string) == "" {
 			continue
 		}
-		if f.role == "base" && !s.config.UseBackingFile {
-			continue // copied into the build disk instead
+		format := "raw" // ISO 9660, FAT floppies
+		if f.role == "base" {
+			if !c.UseBackingFile {
+				continue // copied into the build disk instead
+			}
+			format = state.Get("base_image_info").(image.Info).Format
 		}
 		src := path.(string)
-		if local {
-			why := virt.QEMUCannotReach(src, s.config.LibvirtURI)
-			if why == "" {
-				state.Put(f.to, src)
-				continue
-			}
-			ui.Say(fmt.Sprintf("QEMU cannot read %s (%s): copying it into storage pool %s", src, why, s.config.StoragePool))
-		}
-		name := fmt.Sprintf("%s-%s%s", s.config.VMName, f.role, filepath.Ext(src))
-		hostPath, err := s.upload(ctx, ui, conn, pool, src, name)
+		name := fmt.Sprintf("%s-%s%s", c.VMName, f.role, filepath.Ext(src))
+		staged, err := virt.Stage(ctx, d, c.StoragePool, src, name, format, ui)
 		if err != nil {
-			return halt(state, err)
+			return step.Halt(state, err)
 		}
-		state.Put(f.to, hostPath)
+		if staged.Volume != "" {
+			s.uploaded = append(s.uploaded, staged.Volume)
+		}
+		state.Put(f.to, staged.Path)
 	}
 	return multistep.ActionContinue
-}
-
-func (s *stepStageFiles) upload(ctx context.Context, ui packersdk.Ui, conn *libvirt.Libvirt, pool libvirt.StoragePool, src, name string) (string, error) {
-	ui.Say(fmt.Sprintf("Uploading %s to volume %s...", filepath.Base(src), name))
-	vol, err := virt.UploadFile(ctx, conn, pool, src, name, ui.TrackProgress)
-	if err != nil {
-		return "", err
-	}
-	s.uploaded = append(s.uploaded, name)
-	return vol.Path, nil
 }
 
 func (s *stepStageFiles) Cleanup(state multistep.StateBag) {
 	if len(s.uploaded) == 0 {
 		return
 	}
-	conn := state.Get("libvirt").(*libvirt.Libvirt)
-	pool := state.Get("pool").(libvirt.StoragePool)
+	d := state.Get("driver").(virt.Driver)
 	for _, name := range s.uploaded {
-		if err := virt.DeleteVolume(conn, pool, name); err != nil {
+		if err := d.DeleteVolume(s.config.StoragePool, name); err != nil {
 			state.Get("ui").(packersdk.Ui).Error(err.Error())
 		}
 	}

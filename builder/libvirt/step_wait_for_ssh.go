@@ -11,6 +11,8 @@ import (
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
 )
 
 // stepWaitForSSH waits until the guest's SSH server sends its banner,
@@ -62,7 +64,7 @@ func (s *stepWaitForSSH) Run(ctx context.Context, state multistep.StateBag) mult
 			if _, cancelled := state.GetOk(multistep.StateCancelled); cancelled {
 				return multistep.ActionHalt
 			}
-			return halt(state, fmt.Errorf("Timeout waiting for SSH (ssh_timeout %s): %v", c.Comm.SSHTimeout, last))
+			return step.Halt(state, fmt.Errorf("Timeout waiting for SSH (ssh_timeout %s): %v", c.Comm.SSHTimeout, last))
 		case <-ticker.C:
 		}
 	}

@@ -54,7 +54,7 @@ func TestWaitForSSHWaitsForTheBanner(t *testing.T) {
 	ready := time.Now().Add(700 * time.Millisecond)
 	host, port := serve(t, func(c net.Conn) {
 		if time.Now().After(ready) {
-			c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n"))
+			_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n"))
 		}
 	})
 	step := &stepWaitForSSH{config: sshConfig(time.Minute), poll: 50 * time.Millisecond}
@@ -69,7 +69,7 @@ func TestWaitForSSHWaitsForTheBanner(t *testing.T) {
 }
 
 func TestWaitForSSHTimesOutOnAnotherService(t *testing.T) {
-	host, port := serve(t, func(c net.Conn) { c.Write([]byte("HTTP/1.1 400 Bad Request\r\n")) })
+	host, port := serve(t, func(c net.Conn) { _, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\n")) })
 	step := &stepWaitForSSH{config: sshConfig(300 * time.Millisecond), poll: 50 * time.Millisecond}
 	state := waitState(host, port)
 	if got := step.Run(context.Background(), state); got != multistep.ActionHalt {

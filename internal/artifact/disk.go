@@ -1,5 +1,6 @@
-// Package artifact reads what post-processors need from the artifact they
-// are given.
+// Package artifact is the artifact contract: the state keys this plugin's
+// components write (keys.go), their getters, and how a post-processor finds
+// the disk of the artifact it is given.
 package artifact
 
 import (
@@ -15,34 +16,48 @@ import (
 
 var diskExtensions = []string{".qcow2", ".img", ".raw", ".vmdk", ".vhdx", ".vhd", ".vdi"}
 
-// Disk finds the artifact's one disk file: the "disk_path" its state
-// names (this plugin's builder), its only file, or the one file with a
-// disk image's extension or a format qemu-img recognises (the QEMU builder
-// writes files without an extension).
+// Disk finds the artifact's one disk file and what is known of it. Its
+// path is the state's "disk_path" (this plugin's components), else the
+// artifact's only file, or the one file with a disk image's extension or
+// a format qemu-img recognises (the QEMU builder writes files without an
+// extension). Its format and virtual size come from the state where the
+// component that wrote the file put them; only an artifact that names
+// neither is probed with qemu-img, once.
 func Disk(ctx context.Context, a packersdk.Artifact) (string, image.Info, error) {
-	path, _ := a.State("disk_path").(string)
+	path := DiskPath(a)
 	if path == "" {
-		files := a.Files()
-		var disks []string
-		for _, f := range files {
-			if len(files) == 1 || HasDiskExtension(f) {
-				disks = append(disks, f)
-				continue
-			}
-			if info, err := image.Inspect(ctx, f); err == nil && info.Format != "raw" {
-				disks = append(disks, f)
-			}
+		var err error
+		if path, err = onlyDisk(ctx, a); err != nil {
+			return "", image.Info{}, err
 		}
-		if len(disks) != 1 {
-			return "", image.Info{}, fmt.Errorf("the input artifact (%s) has %d disk files among %q: a post-processor of this plugin takes an artifact with one", a.BuilderId(), len(disks), files)
-		}
-		path = disks[0]
 	}
-	info, err := image.Inspect(ctx, path)
+	format, size := DiskFormat(a), VirtualSize(a)
+	if DiskPath(a) != "" && format != "" && size > 0 {
+		return path, image.Info{Format: format, VirtualSize: size}, nil
+	}
+	info, err := image.Inspect(ctx, path, format)
 	if err != nil {
 		return "", image.Info{}, fmt.Errorf("the input disk: %w", err)
 	}
 	return path, info, nil
+}
+
+func onlyDisk(ctx context.Context, a packersdk.Artifact) (string, error) {
+	files := a.Files()
+	var disks []string
+	for _, f := range files {
+		if len(files) == 1 || HasDiskExtension(f) {
+			disks = append(disks, f)
+			continue
+		}
+		if info, err := image.Inspect(ctx, f, ""); err == nil && info.Format != "raw" {
+			disks = append(disks, f)
+		}
+	}
+	if len(disks) != 1 {
+		return "", fmt.Errorf("the input artifact (%s) has %d disk files among %q: a post-processor of this plugin takes an artifact with one", a.BuilderId(), len(disks), files)
+	}
+	return disks[0], nil
 }
 
 // HasDiskExtension: whether path ends in a disk image's extension.

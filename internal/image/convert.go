@@ -13,8 +13,11 @@ import (
 
 // ConvertOptions are the choices of Convert.
 type ConvertOptions struct {
-	Format   string // output format: qcow2, raw, vmdk, vhdx, vdi
-	Compress bool   // qcow2 compression
+	// SrcFormat is the source's format, which qemu-img is told (-f) rather
+	// than left to guess.
+	SrcFormat string
+	Format    string // output format: qcow2, raw, vmdk, vhdx, vdi
+	Compress  bool   // qcow2 compression
 	// CompressionType is qcow2's compression_type: zlib (qemu-img's
 	// default) or zstd (QEMU 5.1 and later).
 	CompressionType string
@@ -26,7 +29,10 @@ type ConvertOptions struct {
 // Convert writes src to dst in another format with `qemu-img convert`,
 // which also drops zeroed and unused clusters and flattens backing files.
 func Convert(ctx context.Context, src, dst string, o ConvertOptions) error {
-	args := []string{"convert", "-p", "-O", o.Format}
+	if o.SrcFormat == "" {
+		return fmt.Errorf("qemu-img convert %s: the source's format is not known (it is never guessed)", src)
+	}
+	args := []string{"convert", "-p", "-f", o.SrcFormat, "-O", o.Format}
 	if o.Compress {
 		args = append(args, "-c")
 		if o.CompressionType != "" && o.CompressionType != "zlib" {

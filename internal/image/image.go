@@ -19,9 +19,15 @@ type Info struct {
 	BackingFile string `json:"backing-filename"`
 }
 
-// Inspect runs `qemu-img info` on path.
-func Inspect(ctx context.Context, path string) (Info, error) {
-	out, err := run(ctx, "qemu-img", "info", "--output=json", path)
+// Inspect runs `qemu-img info` on path. With format set, qemu-img reads
+// the file as that format (-f) instead of guessing it from its bytes, which
+// a guest or a download may have written.
+func Inspect(ctx context.Context, path, format string) (Info, error) {
+	args := []string{"info", "--output=json"}
+	if format != "" {
+		args = append(args, "-f", format)
+	}
+	out, err := run(ctx, "qemu-img", append(args, path)...)
 	if err != nil {
 		return Info{}, err
 	}
@@ -44,9 +50,10 @@ func run(ctx context.Context, name string, args ...string) ([]byte, error) {
 	return stdout.Bytes(), nil
 }
 
-// CopyInto writes the contents of src into dst, an existing image of the
-// given format at least as large, leaving dst's own size and format.
-func CopyInto(ctx context.Context, src, dst, dstFormat string) error {
-	_, err := run(ctx, "qemu-img", "convert", "-n", "-O", dstFormat, src, dst)
+// CopyInto writes the contents of src (of srcFormat) into dst, an
+// existing image of dstFormat at least as large, leaving dst's own size and
+// format.
+func CopyInto(ctx context.Context, src, srcFormat, dst, dstFormat string) error {
+	_, err := run(ctx, "qemu-img", "convert", "-n", "-f", srcFormat, "-O", dstFormat, src, dst)
 	return err
 }

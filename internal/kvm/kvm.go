@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,11 +49,39 @@ func Usable(ctx context.Context) (bool, string) {
 		cached.ok, cached.reason = probe(ctx)
 		if key != "" && ctx.Err() == nil {
 			verdict := map[bool]string{true: "usable", false: "unusable"}[cached.ok]
-			os.MkdirAll(filepath.Dir(file), 0o755)
-			os.WriteFile(file, []byte(key+"\n"+verdict+"\n"+cached.reason), 0o644)
+			// Without the cache the next process only probes again.
+			if err := writeCache(file, key+"\n"+verdict+"\n"+cached.reason); err != nil {
+				log.Printf("[WARN] caching the KVM probe's answer: %v", err)
+			}
 		}
 	})
 	return cached.ok, cached.reason
+}
+
+// writeCache writes the cache file under a temporary name and renames it,
+// so that another process never reads half of it.
+func writeCache(file, content string) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), filepath.Base(file)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.WriteString(content)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), file)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+	}
+	return err
 }
 
 func cacheFile() string {

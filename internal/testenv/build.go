@@ -19,8 +19,22 @@ func PackerBuild(t *testing.T, dir, tmp, tmpl, interruptAt string, args ...strin
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	cmd := PackerCommand(ctx, t, dir, append(append([]string{"build", "-machine-readable"}, args...), tmpl)...)
-	cmd.Env = append(cmd.Env, "TMPDIR="+tmp, "PACKER_CACHE_DIR="+filepath.Join(dir, "packer_cache"))
+	sent := false
+	return PackerWatch(ctx, t, dir, []string{"TMPDIR=" + tmp}, func(line string, interrupt func()) {
+		if interruptAt != "" && !sent && strings.Contains(line, interruptAt) {
+			interrupt()
+			sent = true
+		}
+	}, append(append([]string{"build", "-machine-readable"}, args...), tmpl)...)
+}
+
+// PackerWatch runs Packer with args in dir, the extra environment, and its
+// own packer_cache; each line of its output goes to watch as it comes,
+// with a way to press Ctrl-C. It returns the whole output.
+func PackerWatch(ctx context.Context, t *testing.T, dir string, env []string, watch func(line string, interrupt func()), args ...string) (string, error) {
+	t.Helper()
+	cmd := PackerCommand(ctx, t, dir, args...)
+	cmd.Env = append(append(cmd.Env, "PACKER_CACHE_DIR="+filepath.Join(dir, "packer_cache")), env...)
 	// Its own process group, which gets the SIGINT as a terminal's Ctrl-C
 	// would: Packer's outer (panicwrap) process ignores one sent to it alone.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -29,19 +43,24 @@ func PackerBuild(t *testing.T, dir, tmp, tmpl, interruptAt string, args ...strin
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	interrupt := func() {
+		if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
+			t.Errorf("interrupting packer: %v", err)
+		}
+	}
 	var out strings.Builder
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		sc := bufio.NewScanner(pr)
-		sent := false
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			out.WriteString(sc.Text() + "\n")
-			if interruptAt != "" && !sent && strings.Contains(sc.Text(), interruptAt) {
-				syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-				sent = true
+			if watch != nil {
+				watch(sc.Text(), interrupt)
 			}
 		}
+		_, _ = io.Copy(io.Discard, pr) // a line too long for the scanner
 	}()
 	err := cmd.Wait()
 	pw.Close()

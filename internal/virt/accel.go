@@ -2,7 +2,6 @@ package virt
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
@@ -14,14 +13,14 @@ import (
 // it and, on this machine, where a probe guest actually runs under it;
 // qemu (software emulation) otherwise. Other values are returned as they
 // are. why says what decided.
-func ResolveDomainType(ctx context.Context, conn *libvirt.Libvirt, uri, domainType string) (typ, why string) {
+func (d *Libvirt) ResolveDomainType(ctx context.Context, domainType string) (typ, why string) {
 	if domainType != "auto" {
 		return domainType, "as configured"
 	}
-	if !kvmOffered(conn) {
+	if !kvmOffered(d.conn) {
 		return "qemu", "libvirt offers no kvm domains"
 	}
-	if !IsLocal(uri) {
+	if !IsLocal(d.uri) {
 		return "kvm", "libvirt offers kvm domains"
 	}
 	// libvirt offers kvm wherever /dev/kvm exists, also where nested KVM
@@ -55,16 +54,4 @@ func kvmOffered(conn *libvirt.Libvirt) bool {
 		}
 	}
 	return false
-}
-
-// Pool looks up an active storage pool by name.
-func Pool(conn *libvirt.Libvirt, name string) (libvirt.StoragePool, error) {
-	pool, err := conn.StoragePoolLookupByName(name)
-	if err != nil {
-		return pool, fmt.Errorf("storage_pool %q: %w", name, err)
-	}
-	if active, err := conn.StoragePoolIsActive(pool); err != nil || active == 0 {
-		return pool, fmt.Errorf("storage_pool %q is not active (virsh pool-start %s)", name, name)
-	}
-	return pool, nil
 }

@@ -12,9 +12,9 @@ import (
 // leases of its libvirt networks, the QEMU guest agent, and the host's ARP
 // table; source says which answered. It errors while no source knows an
 // address yet; callers poll.
-func GuestAddress(l *libvirt.Libvirt, dom libvirt.Domain) (addr, source string, err error) {
+func (d *Libvirt) GuestAddress(dom Domain) (addr, source string, err error) {
 	var tried []error
-	if addr, err := leaseAddress(l, dom); err == nil {
+	if addr, err := d.leaseAddress(dom); err == nil {
 		return addr, "DHCP leases", nil
 	} else {
 		tried = append(tried, fmt.Errorf("DHCP leases: %w", err))
@@ -27,7 +27,7 @@ func GuestAddress(l *libvirt.Libvirt, dom libvirt.Domain) (addr, source string, 
 		{"ARP table", libvirt.DomainInterfaceAddressesSrcArp},
 	}
 	for _, s := range sources {
-		ifaces, err := l.DomainInterfaceAddresses(dom, uint32(s.src), 0)
+		ifaces, err := d.conn.DomainInterfaceAddresses(dom, uint32(s.src), 0)
 		if err != nil {
 			tried = append(tried, fmt.Errorf("%s: %w", s.name, err))
 			continue
@@ -52,25 +52,21 @@ func GuestAddress(l *libvirt.Libvirt, dom libvirt.Domain) (addr, source string, 
 // installer into the installed system asks again with a new client id and
 // gets a second address, while the installer's lease stays until it
 // expires; libvirt's own lease source lists both, oldest first.
-func leaseAddress(l *libvirt.Libvirt, dom libvirt.Domain) (string, error) {
-	x, err := l.DomainGetXMLDesc(dom, 0)
+func (d *Libvirt) leaseAddress(dom Domain) (string, error) {
+	x, err := d.domainXML(dom)
 	if err != nil {
 		return "", err
 	}
-	var d libvirtxml.Domain
-	if err := d.Unmarshal(x); err != nil {
-		return "", err
-	}
 	var leases []libvirt.NetworkDhcpLease
-	for _, iface := range d.Devices.Interfaces {
+	for _, iface := range x.Devices.Interfaces {
 		if iface.Source == nil || iface.Source.Network == nil || iface.MAC == nil {
 			continue
 		}
-		n, err := l.NetworkLookupByName(iface.Source.Network.Network)
+		n, err := d.conn.NetworkLookupByName(iface.Source.Network.Network)
 		if err != nil {
 			return "", err
 		}
-		got, _, err := l.NetworkGetDhcpLeases(n, libvirt.OptString{iface.MAC.Address}, 1, 0)
+		got, _, err := d.conn.NetworkGetDhcpLeases(n, libvirt.OptString{iface.MAC.Address}, 1, 0)
 		if err != nil {
 			return "", err
 		}
@@ -102,12 +98,12 @@ func newestLease(leases []libvirt.NetworkDhcpLease) (string, bool) {
 
 // NetworkAddress returns the host's address on a libvirt network (its
 // bridge's IPv4 address), which guests on that network reach the host by.
-func NetworkAddress(l *libvirt.Libvirt, name string) (string, error) {
-	n, err := l.NetworkLookupByName(name)
+func (d *Libvirt) NetworkAddress(name string) (string, error) {
+	n, err := d.conn.NetworkLookupByName(name)
 	if err != nil {
 		return "", fmt.Errorf("libvirt network %q: %w", name, err)
 	}
-	x, err := l.NetworkGetXMLDesc(n, 0)
+	x, err := d.conn.NetworkGetXMLDesc(n, 0)
 	if err != nil {
 		return "", err
 	}

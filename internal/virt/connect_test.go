@@ -198,7 +198,7 @@ func TestConnectFailsBeforeDialing(t *testing.T) {
 				t.Fatalf("Connect(%q) is still running: it dials instead of failing early", tc.uri)
 			}
 			if r.err == nil {
-				r.l.Disconnect()
+				_ = r.l.Disconnect()
 				t.Fatalf("Connect(%q) succeeded, want an error", tc.uri)
 			}
 			if !strings.Contains(r.err.Error(), tc.want) {

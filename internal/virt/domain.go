@@ -1,41 +1,197 @@
 package virt
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"time"
 
 	"github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
 )
 
 // Define defines m as a persistent domain, not started.
-func Define(l *libvirt.Libvirt, m Machine) (libvirt.Domain, error) {
+func (d *Libvirt) Define(m Machine) (Domain, error) {
 	x, err := m.XML()
 	if err != nil {
-		return libvirt.Domain{}, err
+		return Domain{}, err
 	}
-	dom, err := l.DomainDefineXML(x)
+	dom, err := d.conn.DomainDefineXML(x)
 	if err != nil {
-		return libvirt.Domain{}, fmt.Errorf("defining domain %s: %w", m.Name, err)
+		return Domain{}, fmt.Errorf("defining domain %s: %w", m.Name, err)
 	}
 	return dom, nil
 }
 
-// Remove destroys the named domain if it runs and undefines it (with its
-// NVRAM). A domain that does not exist is not an error: cleanup paths call
+// Remove destroys the named domain if it runs and undefines it, with its
+// NVRAM. A domain that does not exist is not an error: cleanup paths call
 // this whatever state the build reached.
-func Remove(l *libvirt.Libvirt, name string) error {
-	dom, err := l.DomainLookupByName(name)
+func (d *Libvirt) Remove(name string) error {
+	dom, err := d.conn.DomainLookupByName(name)
 	if libvirt.IsNotFound(err) {
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("looking up domain %s: %w", name, err)
 	}
-	if state, _, err := l.DomainGetState(dom, 0); err == nil && libvirt.DomainState(state) != libvirt.DomainShutoff {
-		if err := l.DomainDestroy(dom); err != nil && !libvirt.IsNotFound(err) {
-			return fmt.Errorf("destroying domain %s: %w", name, err)
-		}
+	d.unwatch(dom)
+	if err := d.Destroy(dom); err != nil {
+		return err
 	}
-	if err := l.DomainUndefineFlags(dom, libvirt.DomainUndefineNvram); err != nil && !libvirt.IsNotFound(err) {
+	if err := d.conn.DomainUndefineFlags(dom, libvirt.DomainUndefineNvram); err != nil && !libvirt.IsNotFound(err) {
 		return fmt.Errorf("undefining domain %s: %w", name, err)
 	}
 	return nil
+}
+
+// Destroy forces dom off; a domain already off, or gone, is not an error.
+func (d *Libvirt) Destroy(dom Domain) error {
+	state, _, err := d.conn.DomainGetState(dom, 0)
+	if libvirt.IsNotFound(err) || err == nil && libvirt.DomainState(state) == libvirt.DomainShutoff {
+		return nil
+	}
+	if err := d.conn.DomainDestroy(dom); err != nil && !libvirt.IsNotFound(err) && !isNotRunning(err) {
+		return fmt.Errorf("destroying domain %s: %w", dom.Name, err)
+	}
+	return nil
+}
+
+// isNotRunning detects VIR_ERR_OPERATION_INVALID ("domain is not
+// running"): the domain stopped between the look and the destroy.
+func isNotRunning(err error) bool {
+	var e libvirt.Error
+	return errors.As(err, &e) && e.Code == uint32(libvirt.ErrOperationInvalid)
+}
+
+// Start starts dom paused, attaches its serial console to console over a
+// connection of its own (so that the stream never queues behind the
+// build's other calls), starts watching its lifecycle, and resumes it.
+func (d *Libvirt) Start(ctx context.Context, dom Domain, console io.Writer) (io.Closer, error) {
+	if _, err := d.conn.DomainCreateWithFlags(dom, uint32(libvirt.DomainStartPaused)); err != nil {
+		return nil, fmt.Errorf("starting domain %s: %w", dom.Name, err)
+	}
+	w, err := watchStop(d.conn, dom)
+	if err != nil {
+		return nil, fmt.Errorf("watching domain %s: %w", dom.Name, err)
+	}
+	d.mu.Lock()
+	if old := d.watches[dom.UUID]; old != nil {
+		old.close()
+	}
+	d.watches[dom.UUID] = w
+	d.mu.Unlock()
+	a := &attachment{d: d, dom: dom}
+	if a.console, err = Connect(d.uri); err != nil {
+		a.Close()
+		return nil, err
+	}
+	go a.console.DomainOpenConsole(dom, nil, console, uint32(libvirt.DomainConsoleForce)) //nolint:errcheck // ends with the connection
+	if err := d.conn.DomainResume(dom); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("resuming domain %s: %w", dom.Name, err)
+	}
+	return a, nil
+}
+
+// attachment is what Start attached to a domain: the console's connection
+// and the lifecycle watch.
+type attachment struct {
+	d       *Libvirt
+	dom     Domain
+	console *libvirt.Libvirt
+}
+
+func (a *attachment) Close() error {
+	a.d.unwatch(a.dom)
+	if a.console != nil {
+		return a.console.Disconnect()
+	}
+	return nil
+}
+
+func (d *Libvirt) unwatch(dom Domain) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if w := d.watches[dom.UUID]; w != nil {
+		w.close()
+		delete(d.watches, dom.UUID)
+	}
+}
+
+// VNCPort reads the VNC port libvirt chose for the running domain.
+func (d *Libvirt) VNCPort(dom Domain) (int, error) {
+	x, err := d.conn.DomainGetXMLDesc(dom, 0)
+	if err != nil {
+		return 0, fmt.Errorf("domain %s: %w", dom.Name, err)
+	}
+	return VNCPort(x)
+}
+
+// Shutdown presses the ACPI power button.
+func (d *Libvirt) Shutdown(dom Domain) error {
+	if err := d.conn.DomainShutdownFlags(dom, libvirt.DomainShutdownAcpiPowerBtn); err != nil {
+		return fmt.Errorf("ACPI shutdown of %s: %w", dom.Name, err)
+	}
+	return nil
+}
+
+// WaitStopped waits on the lifecycle events of the watch Start made, and
+// looks at the domain's state now and then, so that a lost event stream
+// costs seconds, not the build.
+func (d *Libvirt) WaitStopped(ctx context.Context, dom Domain) bool {
+	d.mu.Lock()
+	w := d.watches[dom.UUID]
+	d.mu.Unlock()
+	var stopped <-chan struct{}
+	if w != nil {
+		stopped = w.stopped
+	}
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		if d.isOff(dom) {
+			return true
+		}
+		select {
+		case <-stopped:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+}
+
+func (d *Libvirt) isOff(dom Domain) bool {
+	state, _, err := d.conn.DomainGetState(dom, 0)
+	return err == nil && libvirt.DomainState(state) == libvirt.DomainShutoff || libvirt.IsNotFound(err)
+}
+
+// AttachDevice hot-plugs a device into the running domain.
+func (d *Libvirt) AttachDevice(dom Domain, deviceXML string) error {
+	if err := d.conn.DomainAttachDeviceFlags(dom, deviceXML, uint32(libvirt.DomainDeviceModifyLive)); err != nil {
+		return fmt.Errorf("attaching a device to %s: %w", dom.Name, err)
+	}
+	return nil
+}
+
+// ResizeDisk grows the running domain's disk whose source is path.
+func (d *Libvirt) ResizeDisk(dom Domain, path string, bytes uint64) error {
+	if err := d.conn.DomainBlockResize(dom, path, bytes, libvirt.DomainBlockResizeBytes); err != nil {
+		return fmt.Errorf("resizing %s of %s: %w", path, dom.Name, err)
+	}
+	return nil
+}
+
+// domainXML reads a domain's live XML.
+func (d *Libvirt) domainXML(dom Domain) (*libvirtxml.Domain, error) {
+	x, err := d.conn.DomainGetXMLDesc(dom, 0)
+	if err != nil {
+		return nil, err
+	}
+	var xd libvirtxml.Domain
+	if err := xd.Unmarshal(x); err != nil {
+		return nil, err
+	}
+	return &xd, nil
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"libvirt.org/go/libvirtxml"
 )
@@ -49,7 +48,7 @@ type EFI struct {
 // Disk is a disk or CD-ROM of a Machine.
 type Disk struct {
 	Path   string
-	Format string // qcow2, raw
+	Format string // qcow2, raw: required, as a format is never guessed
 	Device string // disk (the default), cdrom or floppy
 	Bus    string // virtio (the default), virtio-scsi, scsi, sata, ide, fdc
 	Cache  string // QEMU cache mode; empty = the hypervisor's default
@@ -329,7 +328,7 @@ func firstNonNil[T any](a, b *T) *T {
 
 // rootBus is the name QEMU gives the root PCI bus of a machine type.
 func rootBus(machineType string) string {
-	if strings.Contains(machineType, "q35") {
+	if IsQ35(machineType) {
 		return "pcie.0"
 	}
 	return "pci.0"
@@ -362,7 +361,7 @@ func (d Disk) xml(used map[string]int) (libvirtxml.DomainDisk, error) {
 	used[prefix]++
 	format := d.Format
 	if format == "" {
-		format = formatOf(d.Path)
+		return libvirtxml.DomainDisk{}, fmt.Errorf("disk %s has no format: QEMU is never left to guess one", d.Path)
 	}
 	disk := libvirtxml.DomainDisk{
 		Device: device,
@@ -388,15 +387,6 @@ func (d Disk) xml(used map[string]int) (libvirtxml.DomainDisk, error) {
 		disk.Boot = &libvirtxml.DomainDeviceBoot{Order: d.BootOrder}
 	}
 	return disk, nil
-}
-
-func formatOf(path string) string {
-	switch {
-	case strings.HasSuffix(path, ".qcow2"):
-		return "qcow2"
-	default:
-		return "raw"
-	}
 }
 
 // VNCPort reads the VNC port libvirt chose for a running domain's XML.

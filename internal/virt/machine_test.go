@@ -32,7 +32,7 @@ var machineCases = []struct {
 			Name: "packer-minimal", DomainType: "kvm", MachineType: "pc",
 			MemoryMiB: 1024, CPUs: 2,
 			Disks: []Disk{
-				{Path: "/var/lib/libvirt/images/packer-minimal.qcow2", BootOrder: 1},
+				{Path: "/var/lib/libvirt/images/packer-minimal.qcow2", Format: "qcow2", BootOrder: 1},
 				{Path: "/var/lib/libvirt/images/debian.iso", Device: "cdrom", Format: "raw", Bus: "sata", BootOrder: 2},
 			},
 			VNC: &VNC{},
@@ -70,7 +70,7 @@ var machineCases = []struct {
 			},
 			Disks: []Disk{
 				{Path: "/images/uefi.qcow2", Format: "qcow2", BootOrder: 1},
-				{Path: "/images/installer.iso", Device: "cdrom", Bus: "sata", BootOrder: 2},
+				{Path: "/images/installer.iso", Format: "raw", Device: "cdrom", Bus: "sata", BootOrder: 2},
 			},
 			VNC: &VNC{},
 			NIC: &NIC{Model: "e1000", MAC: "52:54:00:12:34:56", User: &UserNet{Forwards: []Forward{{HostAddr: "127.0.0.1", HostPort: 3022, GuestPort: 22}}}},
@@ -104,7 +104,7 @@ var machineCases = []struct {
 			Name: "packer-uefi-auto", DomainType: "kvm", MachineType: "pc-q35-8.2",
 			MemoryMiB: 2048, CPUs: 1,
 			EFI:   &EFI{SecureBoot: true},
-			Disks: []Disk{{Path: "/images/auto.raw", BootOrder: 1}},
+			Disks: []Disk{{Path: "/images/auto.raw", Format: "raw", BootOrder: 1}},
 			NIC:   &NIC{Network: "default"},
 		},
 		check: func(t *testing.T, dom *libvirtxml.Domain) {
@@ -135,9 +135,9 @@ var machineCases = []struct {
 		m: Machine{
 			Name: "packer-scsi", DomainType: "qemu", MemoryMiB: 512, CPUs: 0,
 			Disks: []Disk{
-				{Path: "/images/scsi.qcow2", Bus: "virtio-scsi", Cache: "unsafe", BootOrder: 1},
-				{Path: "/images/install.iso", Device: "cdrom", Bus: "sata", BootOrder: 2},
-				{Path: "/images/cidata.iso", Device: "cdrom", Bus: "scsi"},
+				{Path: "/images/scsi.qcow2", Format: "qcow2", Bus: "virtio-scsi", Cache: "unsafe", BootOrder: 1},
+				{Path: "/images/install.iso", Format: "raw", Device: "cdrom", Bus: "sata", BootOrder: 2},
+				{Path: "/images/cidata.iso", Format: "raw", Device: "cdrom", Bus: "scsi"},
 				{Path: "/images/floppy.img", Device: "floppy", Format: "raw", Bus: "fdc"},
 			},
 			Video: "none",
@@ -185,7 +185,7 @@ var machineCases = []struct {
 			Name: "packer-ide", DomainType: "kvm", MachineType: "pc", MemoryMiB: 768, CPUs: 1,
 			Disks: []Disk{
 				{Path: "/images/ide.img", Format: "raw", Bus: "ide", Cache: "none", Discard: "ignore", BootOrder: 1},
-				{Path: "/images/old.iso", Device: "cdrom", Bus: "ide", BootOrder: 2},
+				{Path: "/images/old.iso", Format: "raw", Device: "cdrom", Bus: "ide", BootOrder: 2},
 			},
 			SerialLog: "/var/log/packer/packer-ide-console.log",
 			VNC:       &VNC{},
@@ -210,7 +210,7 @@ var machineCases = []struct {
 		name: "libvirt_network_mac",
 		m: Machine{
 			Name: "packer-net", DomainType: "kvm", MachineType: "q35", MemoryMiB: 1024, CPUs: 4,
-			Disks: []Disk{{Path: "/images/net.qcow2", BootOrder: 1}},
+			Disks: []Disk{{Path: "/images/net.qcow2", Format: "qcow2", BootOrder: 1}},
 			VNC:   &VNC{Listen: "0.0.0.0", Password: "s3cret"},
 			NIC:   &NIC{Network: "default", MAC: "52:54:00:aa:bb:cc"},
 		},
@@ -239,7 +239,7 @@ var machineCases = []struct {
 		name: "bridge_nic_virtio_video",
 		m: Machine{
 			Name: "packer-bridge", DomainType: "kvm", MachineType: "q35", MemoryMiB: 1024, CPUs: 2,
-			Disks: []Disk{{Path: "/images/bridge.qcow2", BootOrder: 1}},
+			Disks: []Disk{{Path: "/images/bridge.qcow2", Format: "qcow2", BootOrder: 1}},
 			Video: "virtio",
 			NIC:   &NIC{Model: "e1000e", Bridge: "br0"},
 		},
@@ -263,7 +263,7 @@ var machineCases = []struct {
 		m: Machine{
 			Name: "packer-extra", DomainType: "kvm", MachineType: "pc", MemoryMiB: 1024, CPUs: 2,
 			CPUMode: "host-model",
-			Disks:   []Disk{{Path: "/images/extra.qcow2", BootOrder: 1}},
+			Disks:   []Disk{{Path: "/images/extra.qcow2", Format: "qcow2", BootOrder: 1}},
 			NIC:     &NIC{User: &UserNet{Forwards: []Forward{{HostAddr: "0.0.0.0", HostPort: 4022, GuestPort: 22}, {HostPort: 8080, GuestPort: 80}}}},
 			ExtraDevices: &libvirtxml.DomainDeviceList{
 				RNGs: []libvirtxml.DomainRNG{{Model: "virtio", Backend: &libvirtxml.DomainRNGBackend{Random: &libvirtxml.DomainRNGBackendRandom{Device: "/dev/urandom"}}}},
@@ -298,7 +298,7 @@ var machineCases = []struct {
 		name: "kvm_passthrough_qemu_args_only",
 		m: Machine{
 			Name: "packer-kvm", DomainType: "kvm", MemoryMiB: 4096, CPUs: 8, CPUMode: "host-passthrough",
-			Disks:    []Disk{{Path: "/images/kvm.qcow2", BootOrder: 1}},
+			Disks:    []Disk{{Path: "/images/kvm.qcow2", Format: "qcow2", BootOrder: 1}},
 			Video:    "qxl",
 			QEMUArgs: []string{"-fw_cfg", "name=opt/com.example/x,string=1"},
 		},
@@ -320,7 +320,7 @@ var machineCases = []struct {
 		name: "qemu_custom_cpu",
 		m: Machine{
 			Name: "packer-tcg", DomainType: "qemu", MachineType: "pc", MemoryMiB: 256, CPUs: 1, CPUMode: "custom",
-			Disks: []Disk{{Path: "/images/tcg.qcow2", BootOrder: 1}},
+			Disks: []Disk{{Path: "/images/tcg.qcow2", Format: "qcow2", BootOrder: 1}},
 			NIC:   &NIC{Model: "rtl8139", User: &UserNet{}},
 		},
 		check: func(t *testing.T, dom *libvirtxml.Domain) {
@@ -608,13 +608,15 @@ func TestMachineXMLErrors(t *testing.T) {
 		disk Disk
 		want string
 	}{
-		{"unknown bus", Disk{Path: "/a.qcow2", Bus: "usb"}, `disk bus "usb" is not one of`},
-		{"misspelt bus", Disk{Path: "/a.qcow2", Bus: "VirtIO"}, `disk bus "VirtIO"`},
-		{"cdrom on virtio", Disk{Path: "/a.iso", Device: "cdrom"}, "a cdrom cannot be on the virtio bus"},
-		{"cdrom on explicit virtio", Disk{Path: "/a.iso", Device: "cdrom", Bus: "virtio"}, "cdrom cannot be on the virtio bus"},
+		{"unknown bus", Disk{Path: "/a.qcow2", Format: "qcow2", Bus: "usb"}, `disk bus "usb" is not one of`},
+		{"misspelt bus", Disk{Path: "/a.qcow2", Format: "qcow2", Bus: "VirtIO"}, `disk bus "VirtIO"`},
+		{"cdrom on virtio", Disk{Path: "/a.iso", Format: "raw", Device: "cdrom"}, "a cdrom cannot be on the virtio bus"},
+		{"cdrom on explicit virtio", Disk{Path: "/a.iso", Format: "raw", Device: "cdrom", Bus: "virtio"}, "cdrom cannot be on the virtio bus"},
+		// A format is never guessed from a file name (or QEMU's probe).
+		{"no format", Disk{Path: "/a.qcow2"}, "disk /a.qcow2 has no format"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := Machine{Name: "bad", DomainType: "kvm", MemoryMiB: 64, Disks: []Disk{{Path: "/ok.qcow2"}, tc.disk}}
+			m := Machine{Name: "bad", DomainType: "kvm", MemoryMiB: 64, Disks: []Disk{{Path: "/ok.qcow2", Format: "qcow2"}, tc.disk}}
 			x, err := m.XML()
 			if err == nil {
 				t.Fatalf("no error; XML:\n%s", x)
@@ -629,9 +631,9 @@ func TestMachineXMLErrors(t *testing.T) {
 // Disk names count per prefix: virtio, scsi/sata (shared sd*), ide, fdc.
 func TestDiskTargetNames(t *testing.T) {
 	m := Machine{Name: "names", DomainType: "kvm", MemoryMiB: 64, Disks: []Disk{
-		{Path: "/1.qcow2"}, {Path: "/2.qcow2", Bus: "sata"}, {Path: "/3.qcow2"},
-		{Path: "/4.qcow2", Bus: "scsi"}, {Path: "/5.iso", Device: "cdrom", Bus: "ide"},
-		{Path: "/6.qcow2", Bus: "virtio-scsi"}, {Path: "/7.img", Device: "floppy", Bus: "fdc"},
+		{Path: "/1.qcow2", Format: "qcow2"}, {Path: "/2.qcow2", Format: "qcow2", Bus: "sata"}, {Path: "/3.qcow2", Format: "qcow2"},
+		{Path: "/4.qcow2", Format: "qcow2", Bus: "scsi"}, {Path: "/5.iso", Format: "raw", Device: "cdrom", Bus: "ide"},
+		{Path: "/6.qcow2", Format: "qcow2", Bus: "virtio-scsi"}, {Path: "/7.img", Format: "raw", Device: "floppy", Bus: "fdc"},
 	}}
 	x, err := m.XML()
 	if err != nil {

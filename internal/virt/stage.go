@@ -6,44 +6,81 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
-
-	"github.com/digitalocean/go-libvirt"
 )
 
-// QEMUCannotReach says why QEMU, run by a system libvirtd as its own user,
-// could not open path, or returns "" when it can. libvirt hands QEMU the
-// file itself but not the folders above it: each needs "search" permission
-// for others. A session libvirtd runs QEMU as the calling user.
-func QEMUCannotReach(path, uri string) string {
-	if u, err := ParseURI(uri); err != nil || u.Path == "/session" {
-		return ""
+// ReadableInPlace is the one rule for whether QEMU, on the libvirt host of
+// uri, can open the local file path where it is: the daemon must be this
+// machine's own (a unix-socket URI: a TCP or SSH URI may lead anywhere,
+// loopback included, through a tunnel) and, for a system daemon, which
+// runs QEMU as its own user, every folder above the file must be
+// searchable by others (libvirt hands QEMU the file, not the folders). A
+// session daemon runs QEMU as the caller. why says what stands in the way.
+func ReadableInPlace(uri, path string) (ok bool, why string) {
+	u, err := ParseURI(uri)
+	if err != nil {
+		return false, err.Error()
+	}
+	if !IsLocal(uri) {
+		return false, "the libvirt host is not this machine's own daemon"
+	}
+	if u.Path == "/session" {
+		return true, ""
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return err.Error()
+		return false, err.Error()
 	}
 	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
 		st, err := os.Stat(dir)
 		if err != nil {
-			return err.Error()
+			return false, err.Error()
 		}
 		if st.Mode().Perm()&0o001 == 0 {
-			return fmt.Sprintf("folder %s is not searchable by others", dir)
+			return false, fmt.Sprintf("folder %s is not searchable by others", dir)
 		}
 		if dir == "/" {
-			return ""
+			return true, ""
 		}
 	}
 }
 
-// Progress wraps a stream in a progress bar: Packer's Ui.TrackProgress.
-type Progress func(src string, currentSize, totalSize int64, stream io.ReadCloser) io.ReadCloser
+// UI is what staging shows its user; Packer's packersdk.Ui is one.
+type UI interface {
+	Say(string)
+	TrackProgress(src string, currentSize, totalSize int64, stream io.ReadCloser) io.ReadCloser
+}
 
-// UploadFile copies the local file src into a new volume name of pool,
-// replacing a leftover of that name, and returns it. The volume's format is
-// qcow2 for a .qcow2 file, raw otherwise.
-func UploadFile(ctx context.Context, conn *libvirt.Libvirt, pool libvirt.StoragePool, src, name string, progress Progress) (Volume, error) {
+// Staged is a local file made readable by QEMU on the libvirt host.
+type Staged struct {
+	// Path is where QEMU opens it: the file itself, or its volume's path.
+	Path string
+	// Volume is the volume it was uploaded to ("" when used in place); the
+	// stager deletes it when done.
+	Volume string
+	// Why it could not be used in place ("" when it was).
+	Why string
+}
+
+// Stage makes the local file src readable by QEMU on d's host: in place
+// where ReadableInPlace allows, otherwise uploaded into a new volume of
+// pool named name, in the given format (never guessed from the file).
+func Stage(ctx context.Context, d Driver, pool, src, name, format string, ui UI) (Staged, error) {
+	ok, why := ReadableInPlace(d.URI(), src)
+	if ok {
+		return Staged{Path: src}, nil
+	}
+	ui.Say(fmt.Sprintf("Uploading %s to volume %s of pool %s (QEMU cannot read it in place: %s)...", filepath.Base(src), name, pool, why))
+	vol, err := UploadFile(ctx, d, pool, src, name, format, ui)
+	if err != nil {
+		return Staged{}, err
+	}
+	return Staged{Path: vol.Path, Volume: name, Why: why}, nil
+}
+
+// UploadFile copies the local file src into a new volume of pool,
+// replacing a leftover of that name, and returns it. A failed upload
+// leaves no volume.
+func UploadFile(ctx context.Context, d Driver, pool, src, name, format string, ui UI) (Volume, error) {
 	f, err := os.Open(src)
 	if err != nil {
 		return Volume{}, err
@@ -53,36 +90,15 @@ func UploadFile(ctx context.Context, conn *libvirt.Libvirt, pool libvirt.Storage
 	if err != nil {
 		return Volume{}, err
 	}
-	format := "raw"
-	if strings.HasSuffix(src, ".qcow2") {
-		format = "qcow2"
-	}
-	if err := DeleteVolume(conn, pool, name); err != nil {
-		return Volume{}, err
-	}
-	vol, err := CreateVolume(conn, pool, name, format, uint64(st.Size()), nil)
+	vol, err := CreateNew(d, pool, VolumeSpec{Name: name, Format: format, Capacity: uint64(st.Size())})
 	if err != nil {
 		return Volume{}, err
 	}
-	r := progress(filepath.Base(src), 0, st.Size(), f)
+	r := ui.TrackProgress(filepath.Base(src), 0, st.Size(), f)
 	defer r.Close()
-	if err := Upload(conn, vol.Vol, ContextReader(ctx, r), uint64(st.Size())); err != nil {
-		conn.StorageVolDelete(vol.Vol, 0)
+	if err := d.UploadVolume(ctx, vol, r, uint64(st.Size())); err != nil {
+		_ = d.DeleteVolume(pool, name)
 		return Volume{}, err
 	}
 	return vol, nil
 }
-
-// ContextReader stops a stream when ctx is cancelled (Ctrl-C).
-func ContextReader(ctx context.Context, r io.Reader) readerFunc {
-	return func(p []byte) (int, error) {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		return r.Read(p)
-	}
-}
-
-type readerFunc func([]byte) (int, error)
-
-func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

@@ -1,6 +1,7 @@
 package virt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/stream"
 )
 
 // Volume is a storage volume with its path on the libvirt host.
@@ -16,71 +19,113 @@ type Volume struct {
 	Path string
 }
 
-// CreateVolume creates a volume in pool. With backing set, the volume is a
-// qcow2 overlay on that file of the libvirt host. A relative backing path
-// can only be a file of this machine (a pool's paths are absolute): it is
-// made absolute, as libvirt would look for it in the pool's folder.
-func CreateVolume(l *libvirt.Libvirt, pool libvirt.StoragePool, name, format string, capacity uint64, backing *libvirtxml.StorageVolumeBackingStore) (Volume, error) {
-	if backing != nil && !filepath.IsAbs(backing.Path) {
-		abs, err := filepath.Abs(backing.Path)
-		if err != nil {
-			return Volume{}, fmt.Errorf("volume %s: backing file %s: %w", name, backing.Path, err)
-		}
-		b := *backing
-		b.Path = abs
-		backing = &b
+// Name is the volume's name in its pool.
+func (v Volume) Name() string { return v.Vol.Name }
+
+// pool looks up a storage pool by name.
+func (d *Libvirt) pool(name string) (libvirt.StoragePool, error) {
+	pool, err := d.conn.StoragePoolLookupByName(name)
+	if err != nil {
+		return pool, fmt.Errorf("storage_pool %q: %w", name, err)
+	}
+	return pool, nil
+}
+
+// CheckPool fails unless the pool exists and is active.
+func (d *Libvirt) CheckPool(name string) error {
+	pool, err := d.pool(name)
+	if err != nil {
+		return err
+	}
+	if active, err := d.conn.StoragePoolIsActive(pool); err != nil || active == 0 {
+		return fmt.Errorf("storage_pool %q is not active (virsh pool-start %s)", name, name)
+	}
+	return nil
+}
+
+// CreateVolume creates a volume in pool. A relative backing path can only
+// be a file of this machine (a pool's paths are absolute): it is made
+// absolute, as libvirt would look for it in the pool's folder.
+func (d *Libvirt) CreateVolume(poolName string, spec VolumeSpec) (Volume, error) {
+	pool, err := d.pool(poolName)
+	if err != nil {
+		return Volume{}, err
 	}
 	v := libvirtxml.StorageVolume{
-		Name:         name,
-		Capacity:     &libvirtxml.StorageVolumeSize{Unit: "bytes", Value: capacity},
-		Target:       &libvirtxml.StorageVolumeTarget{Format: &libvirtxml.StorageVolumeTargetFormat{Type: format}},
-		BackingStore: backing,
+		Name:     spec.Name,
+		Capacity: &libvirtxml.StorageVolumeSize{Unit: "bytes", Value: spec.Capacity},
+		Target:   &libvirtxml.StorageVolumeTarget{Format: &libvirtxml.StorageVolumeTargetFormat{Type: spec.Format}},
+	}
+	if spec.Backing != "" {
+		if spec.BackingFormat == "" {
+			return Volume{}, fmt.Errorf("volume %s: the backing file %s has no format: it is never guessed", spec.Name, spec.Backing)
+		}
+		path, err := filepath.Abs(spec.Backing)
+		if err != nil {
+			return Volume{}, fmt.Errorf("volume %s: backing file %s: %w", spec.Name, spec.Backing, err)
+		}
+		v.BackingStore = &libvirtxml.StorageVolumeBackingStore{
+			Path: path, Format: &libvirtxml.StorageVolumeTargetFormat{Type: spec.BackingFormat},
+		}
 	}
 	x, err := v.Marshal()
 	if err != nil {
 		return Volume{}, err
 	}
-	vol, err := l.StorageVolCreateXML(pool, x, 0)
+	vol, err := d.conn.StorageVolCreateXML(pool, x, 0)
 	if err != nil {
-		return Volume{}, fmt.Errorf("creating volume %s in pool %s: %w", name, pool.Name, err)
+		return Volume{}, fmt.Errorf("creating volume %s in pool %s: %w", spec.Name, poolName, err)
 	}
-	path, err := l.StorageVolGetPath(vol)
+	path, err := d.conn.StorageVolGetPath(vol)
 	if err != nil {
-		l.StorageVolDelete(vol, 0)
-		return Volume{}, fmt.Errorf("volume %s: %w", name, err)
+		_ = d.conn.StorageVolDelete(vol, 0)
+		return Volume{}, fmt.Errorf("volume %s: %w", spec.Name, err)
 	}
 	return Volume{Vol: vol, Path: path}, nil
 }
 
 // DeleteVolume deletes the named volume of pool; one that does not exist is
 // not an error, as cleanup paths call this whatever the build reached.
-func DeleteVolume(l *libvirt.Libvirt, pool libvirt.StoragePool, name string) error {
-	vol, err := l.StorageVolLookupByName(pool, name)
+func (d *Libvirt) DeleteVolume(poolName, name string) error {
+	pool, err := d.pool(poolName)
+	if err != nil {
+		return err
+	}
+	vol, err := d.conn.StorageVolLookupByName(pool, name)
 	if isNoVolume(err) {
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("looking up volume %s: %w", name, err)
 	}
-	if err := l.StorageVolDelete(vol, 0); err != nil && !isNoVolume(err) {
+	if err := d.conn.StorageVolDelete(vol, 0); err != nil && !isNoVolume(err) {
 		return fmt.Errorf("deleting volume %s: %w", name, err)
 	}
 	return nil
 }
 
-// Upload streams r (size bytes) into vol.
-func Upload(l *libvirt.Libvirt, vol libvirt.StorageVol, r io.Reader, size uint64) error {
-	if err := l.StorageVolUpload(vol, r, 0, size, 0); err != nil {
-		return fmt.Errorf("uploading into volume %s: %w", vol.Name, err)
+// UploadVolume streams size bytes of r into vol; Ctrl-C stops it.
+func (d *Libvirt) UploadVolume(ctx context.Context, vol Volume, r io.Reader, size uint64) error {
+	if err := d.conn.StorageVolUpload(vol.Vol, stream.Reader(ctx, r), 0, size, 0); err != nil {
+		return fmt.Errorf("uploading into volume %s: %w", vol.Vol.Name, err)
 	}
 	return nil
 }
 
-// Download streams vol into w.
-func Download(l *libvirt.Libvirt, vol libvirt.StorageVol, w io.Writer) error {
-	if err := l.StorageVolDownload(vol, w, 0, 0, 0); err != nil {
-		return fmt.Errorf("downloading volume %s: %w", vol.Name, err)
+// DownloadVolume streams vol into w; Ctrl-C stops it.
+func (d *Libvirt) DownloadVolume(ctx context.Context, vol Volume, w io.Writer) error {
+	if err := d.conn.StorageVolDownload(vol.Vol, stream.Writer(ctx, w), 0, 0, 0); err != nil {
+		return fmt.Errorf("downloading volume %s: %w", vol.Vol.Name, err)
 	}
 	return nil
+}
+
+// VolumeAllocation is how many bytes vol takes on the host.
+func (d *Libvirt) VolumeAllocation(vol Volume) (uint64, error) {
+	_, _, allocation, err := d.conn.StorageVolGetInfo(vol.Vol)
+	if err != nil {
+		return 0, fmt.Errorf("volume %s: %w", vol.Vol.Name, err)
+	}
+	return allocation, nil
 }
 
 // isNoVolume detects libvirt's VIR_ERR_NO_STORAGE_VOL (go-libvirt's

@@ -3,6 +3,7 @@ package glance
 import (
 	"context"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -17,6 +18,9 @@ type Artifact struct {
 	client   *gophercloud.ServiceClient
 	id, name string
 	region   string
+	// created: this build uploaded the image. An image kept by on_conflict
+	// = keep is someone else's, and Destroy leaves it.
+	created bool
 }
 
 func (a *Artifact) BuilderId() string { return BuilderID }
@@ -47,8 +51,15 @@ func (a *Artifact) State(name string) interface{} {
 	return nil
 }
 
-// Destroy deletes the image from Glance.
+// Destroy deletes the image from Glance if this build made it. Packer
+// destroys the artifacts a build does not keep (a later post-processor
+// failed, keep_input_artifact is false): an image that on_conflict = keep
+// found is not this build's to delete.
 func (a *Artifact) Destroy() error {
+	if !a.created {
+		log.Printf("image %s (%s) was there before this build (on_conflict = keep): not deleted", a.name, a.id)
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	err := images.Delete(ctx, a.client, a.id).ExtractErr()

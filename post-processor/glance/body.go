@@ -3,32 +3,38 @@ package glance
 import (
 	"bufio"
 	"crypto/md5"
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"net/http"
 	"os"
+	"sync"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 )
 
 // body is the image file as the upload's request body: read in place,
-// never held in memory; hashed as it is read (sha512 and md5, Glance's
-// os_hash_value and checksum); shown as a progress bar; and seekable, so
-// that gophercloud's re-authentication after a 401, and a retry, can rewind
-// it.
+// never held in memory; hashed as it is read; shown as a progress bar; and
+// seekable, so that gophercloud's re-authentication after a 401, and a
+// retry, can rewind it.
+//
+// Each time the file is sent is an attempt of its own (its own offset,
+// hashes and progress bar), and starting one ends the one before: the HTTP
+// transport may go on reading a request's body after RoundTrip has
+// returned (net/http says so), and such a late read must neither move the
+// next attempt's offset nor feed its hashes.
 type body struct {
-	f        *os.File
-	size     int64
-	name     string
-	ui       packersdk.Ui
-	sha, md  hash.Hash
-	progress io.ReadCloser // the file through the UI's progress bar
-	// reader reads progress 1 MiB at a time: in a plugin each read of the
-	// progress bar's stream is a call to Packer, and the HTTP client reads
-	// a few KiB at a time.
-	reader *bufio.Reader
+	f    *os.File
+	size int64
+	name string
+	ui   packersdk.Ui
+
+	mu   sync.Mutex
+	last *attempt // the newest attempt: the one whose hashes count
 }
 
 func openBody(path string, ui packersdk.Ui) (*body, error) {
@@ -41,30 +47,42 @@ func openBody(path string, ui packersdk.Ui) (*body, error) {
 		f.Close()
 		return nil, err
 	}
-	b := &body{f: f, size: st.Size(), name: st.Name(), ui: ui}
-	b.rewind()
-	return b, nil
+	return &body{f: f, size: st.Size(), name: st.Name(), ui: ui}, nil
 }
 
-// rewind starts the file, its hashes and its progress bar again.
-func (b *body) rewind() error {
-	if b.progress != nil {
-		b.progress.Close()
+// next ends the newest attempt and starts another, from the file's start.
+// lengthTransport gives each HTTP request its own.
+func (b *body) next() *attempt {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last != nil {
+		b.last.end()
 	}
-	if _, err := b.f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	b.sha, b.md = sha512.New(), md5.New()
-	b.progress = b.ui.TrackProgress(b.name, 0, b.size, io.NopCloser(b.f))
-	b.reader = bufio.NewReaderSize(b.progress, 1<<20)
-	return nil
+	b.last = newAttempt(b)
+	return b.last
 }
 
+// rewind ends the newest attempt: the next read or request starts again
+// from the file's start, with new hashes and a new progress bar. It comes
+// back once a read of that attempt in flight is over.
+func (b *body) rewind() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last != nil {
+		b.last.end()
+	}
+}
+
+// Read reads the newest attempt, starting one when there is none: for a
+// reader that is no HTTP request (web-download hashes the file itself).
 func (b *body) Read(p []byte) (int, error) {
-	n, err := b.reader.Read(p)
-	b.sha.Write(p[:n])
-	b.md.Write(p[:n])
-	return n, err
+	b.mu.Lock()
+	a := b.last
+	b.mu.Unlock()
+	if a == nil || a.over() {
+		a = b.next()
+	}
+	return a.Read(p)
 }
 
 // Seek supports what the retries need: back to the start.
@@ -72,7 +90,8 @@ func (b *body) Seek(offset int64, whence int) (int64, error) {
 	if offset != 0 || whence != io.SeekStart {
 		return 0, os.ErrInvalid
 	}
-	return 0, b.rewind()
+	b.rewind()
+	return 0, nil
 }
 
 // Close does nothing: net/http closes a request's body after each attempt,
@@ -80,25 +99,113 @@ func (b *body) Seek(offset int64, whence int) (int64, error) {
 func (b *body) Close() error { return nil }
 
 func (b *body) finish() {
-	if b.progress != nil {
-		b.progress.Close()
-	}
+	b.rewind()
 	b.f.Close()
 }
 
-// sums are the hex sha512 and md5 of what was read since the last rewind.
-func (b *body) sums() (sha512sum, md5sum string) {
-	return hex.EncodeToString(b.sha.Sum(nil)), hex.EncodeToString(b.md.Sum(nil))
+// sums are the hashes of the newest attempt, which must have read the
+// whole file: it is what Glance got.
+func (b *body) sums() (sums, error) {
+	b.mu.Lock()
+	a := b.last
+	b.mu.Unlock()
+	if a == nil {
+		return sums{}, fmt.Errorf("%s was not read", b.name)
+	}
+	a.end()
+	if a.n != b.size {
+		return sums{}, fmt.Errorf("the upload read %d of the %d bytes of %s", a.n, b.size, b.name)
+	}
+	return sums{
+		md5:  hex.EncodeToString(a.md5.Sum(nil)),
+		sha2: map[string]string{"sha256": hex.EncodeToString(a.sha256.Sum(nil)), "sha512": hex.EncodeToString(a.sha512.Sum(nil))},
+	}, nil
 }
 
-// lengthTransport sends an upload body with its Content-Length: net/http
+// sums are the hex hashes of what was sent: md5 (Glance's checksum) and
+// the os_hash_algo values it can be compared with, by algorithm. sha512
+// is Glance's default; sha256 is its other common setting, and costs
+// little next to sha512 and md5 (SHA instructions on current CPUs).
+type sums struct {
+	md5  string
+	sha2 map[string]string
+}
+
+// errAttemptOver is what a late read of an attempt gets: another attempt
+// has started, or the upload is over.
+var errAttemptOver = errors.New("this upload attempt is over: the file is being sent again")
+
+// attempt is one sending of the file, from its start.
+type attempt struct {
+	mu                  sync.Mutex // held by a read, so that end waits for it
+	ended               bool
+	n                   int64 // bytes read
+	md5, sha256, sha512 hash.Hash
+	progress            io.ReadCloser // the file through the UI's progress bar
+	reader              *bufio.Reader
+}
+
+func newAttempt(b *body) *attempt {
+	a := &attempt{md5: md5.New(), sha256: sha256.New(), sha512: sha512.New()}
+	// Its own offset in the file: ReadAt, which a late read of an earlier
+	// attempt cannot move.
+	file := io.NopCloser(io.NewSectionReader(b.f, 0, b.size))
+	a.progress = b.ui.TrackProgress(b.name, 0, b.size, file)
+	// reader reads progress 1 MiB at a time: in a plugin each read of the
+	// progress bar's stream is a call to Packer, and the HTTP client reads
+	// a few KiB at a time.
+	a.reader = bufio.NewReaderSize(a.progress, 1<<20)
+	return a
+}
+
+// Read holds the attempt's lock: a disk read and a progress update, never
+// the network, so end waits little.
+func (a *attempt) Read(p []byte) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ended {
+		return 0, errAttemptOver
+	}
+	n, err := a.reader.Read(p)
+	a.n += int64(n)
+	for _, h := range []hash.Hash{a.md5, a.sha256, a.sha512} {
+		h.Write(p[:n])
+	}
+	return n, err
+}
+
+// Close ends the attempt: the transport is done with it.
+func (a *attempt) Close() error {
+	a.end()
+	return nil
+}
+
+// end waits for a read in flight, then refuses the next ones and closes
+// the progress bar.
+func (a *attempt) end() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.ended {
+		a.ended = true
+		a.progress.Close()
+	}
+}
+
+func (a *attempt) over() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.ended
+}
+
+// lengthTransport sends an upload body with its Content-Length (net/http
 // knows the length of in-memory readers only, and would send this one
-// chunked.
+// chunked), each request with an attempt of its own.
 type lengthTransport struct{ next http.RoundTripper }
 
 func (t lengthTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if b, ok := req.Body.(*body); ok {
 		req = req.Clone(req.Context())
+		req.Body = b.next()
 		req.ContentLength = b.size
 	}
 	return t.next.RoundTrip(req)

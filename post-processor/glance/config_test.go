@@ -2,6 +2,7 @@ package glance
 
 import (
 	"crypto/md5"
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
 	"io"
@@ -132,14 +133,18 @@ func TestCreateOpts(t *testing.T) {
 func TestBodyRewindAndLength(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "f")
 	data := []byte(strings.Repeat("cloudimage ", 100000))
-	os.WriteFile(path, data, 0o644)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ui := &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: io.Discard, ErrorWriter: io.Discard, PB: &packersdk.NoopProgressTracker{}}
 	b, err := openBody(path, ui)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.finish()
-	io.CopyN(io.Discard, b, 1000)
+	if _, err := io.CopyN(io.Discard, b, 1000); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := b.Seek(0, io.SeekStart); err != nil {
 		t.Fatal(err)
 	}
@@ -162,9 +167,12 @@ func TestBodyRewindAndLength(t *testing.T) {
 	if got.length != int64(len(data)) || len(got.te) != 0 || string(got.body) != string(data) {
 		t.Errorf("sent %d bytes, Content-Length %d, Transfer-Encoding %v; want %d with a length", len(got.body), got.length, got.te, len(data))
 	}
-	sha, md := b.sums()
-	s, m := sha512.Sum512(data), md5.Sum(data)
-	if sha != hex.EncodeToString(s[:]) || md != hex.EncodeToString(m[:]) {
+	got2, err := b.sums()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, s256, m := sha512.Sum512(data), sha256.Sum256(data), md5.Sum(data)
+	if got2.sha2["sha512"] != hex.EncodeToString(s[:]) || got2.sha2["sha256"] != hex.EncodeToString(s256[:]) || got2.md5 != hex.EncodeToString(m[:]) {
 		t.Errorf("sums after a rewind are not the whole file's")
 	}
 }

@@ -3,13 +3,13 @@ package glance
 import (
 	"fmt"
 	"maps"
-	"strings"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/artifact"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/image"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // glanceFormats maps qemu-img's format names to Glance's.
@@ -44,7 +44,7 @@ func (c *Config) createOpts(a packersdk.Artifact, info image.Info) images.Create
 // post-processor's inspection, the builder's machine).
 func defaultProperties(a packersdk.Artifact) map[string]string {
 	p := map[string]string{"hw_qemu_guest_agent": "yes", "hw_disk_bus": "virtio", "hw_vif_model": "virtio"}
-	if g := artifact.StringMap(a, "guest"); g != nil {
+	if g := artifact.Guest(a); g != nil {
 		if t := g["os_type"]; t == "linux" || t == "windows" {
 			p["os_type"] = t
 		}
@@ -58,10 +58,10 @@ func defaultProperties(a packersdk.Artifact) map[string]string {
 			p["os_version"] = v
 		}
 	}
-	if fw, _ := a.State("firmware").(string); fw == "uefi" {
+	if artifact.Firmware(a) == "uefi" {
 		p["hw_firmware_type"] = "uefi"
 	}
-	if mt, _ := a.State("machine_type").(string); strings.Contains(mt, "q35") {
+	if virt.IsQ35(artifact.MachineType(a)) {
 		p["hw_machine_type"] = "q35"
 	}
 	return p

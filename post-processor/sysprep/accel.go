@@ -21,9 +21,9 @@ func (c *Config) libguestfsEnv(ctx context.Context, ui packersdk.Ui) []string {
 		ok, why := kvm.Usable(ctx)
 		tcg = !ok
 		if tcg {
-			ui.Message("libguestfs: software emulation (TCG): " + why)
+			ui.Say("libguestfs: software emulation (TCG): " + why)
 		} else {
-			ui.Message("libguestfs: KVM: " + why)
+			ui.Say("libguestfs: KVM: " + why)
 		}
 	}
 	if tcg {

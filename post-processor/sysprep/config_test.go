@@ -25,7 +25,9 @@ func TestConfigDefaults(t *testing.T) {
 
 func TestConfigRejectsBadInput(t *testing.T) {
 	script := filepath.Join(t.TempDir(), "fb.sh")
-	os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755)
+	if err := os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		raw   map[string]interface{}
 		field string
@@ -131,7 +133,9 @@ func TestParseInspection(t *testing.T) {
 // Each checksum is computed in one read and matches the known digests.
 func TestChecksums(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "f")
-	os.WriteFile(path, []byte("abc"), 0o644)
+	if err := os.WriteFile(path, []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	sums, err := checksums(t.Context(), path, []string{"sha256", "md5", "sha512"})
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/stream"
 )
 
 var hashes = map[string]func() hash.Hash{"sha256": sha256.New, "sha512": sha512.New, "md5": md5.New}
@@ -41,7 +43,7 @@ func (s *stepChecksum) Run(ctx context.Context, state multistep.StateBag) multis
 			if err := os.WriteFile(o.temp+"."+typ, []byte(line), 0o644); err != nil {
 				return halt(state, err)
 			}
-			ui.Message(fmt.Sprintf("%s %s: %s", typ, filepath.Base(o.final), sums[typ]))
+			ui.Say(fmt.Sprintf("%s %s: %s", typ, filepath.Base(o.final), sums[typ]))
 		}
 	}
 	return multistep.ActionContinue
@@ -62,7 +64,7 @@ func checksums(ctx context.Context, path string, types []string) (map[string]str
 		hs[t] = hashes[t]()
 		ws = append(ws, hs[t])
 	}
-	if _, err := io.CopyBuffer(io.MultiWriter(ws...), ctxReader{ctx, f}, make([]byte, 1<<20)); err != nil {
+	if _, err := io.CopyBuffer(io.MultiWriter(ws...), stream.Reader(ctx, f), make([]byte, 1<<20)); err != nil {
 		return nil, fmt.Errorf("checksum of %s: %w", path, err)
 	}
 	out := map[string]string{}
@@ -70,17 +72,4 @@ func checksums(ctx context.Context, path string, types []string) (map[string]str
 		out[t] = hex.EncodeToString(h.Sum(nil))
 	}
 	return out, nil
-}
-
-// ctxReader stops a long read when the build is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -19,11 +19,12 @@ type stepConvert struct {
 func (s *stepConvert) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
 	src := state.Get("source").(string)
+	srcFormat := state.Get("source_format").(string)
 	for _, o := range state.Get("outputs").([]*output) {
 		if o.written {
 			continue
 		}
-		opts := image.ConvertOptions{Format: o.format, Progress: progress(ui, o.format)}
+		opts := image.ConvertOptions{SrcFormat: srcFormat, Format: o.format, Progress: progress(ui, o.format)}
 		if o.format == "qcow2" && s.config.Compression != "none" {
 			opts.Compress = true
 			opts.CompressionType = s.config.Compression
@@ -41,5 +42,5 @@ func (s *stepConvert) Cleanup(multistep.StateBag) {}
 
 // progress reports qemu-img's progress every 10%.
 func progress(ui packersdk.Ui, what string) func(float64) {
-	return image.EveryTenPercent(func(p float64) { ui.Message(fmt.Sprintf("%s: %.0f%%", what, p)) })
+	return image.EveryTenPercent(func(p float64) { ui.Say(fmt.Sprintf("%s: %.0f%%", what, p)) })
 }

@@ -53,7 +53,7 @@ func (s *stepInspect) Run(ctx context.Context, state multistep.StateBag) multist
 	if err != nil {
 		return halt(state, fmt.Errorf("virt-inspector -a %s: %w", input, err))
 	}
-	ui.Message(fmt.Sprintf("guest: %s %s %s.%s (%s), osinfo %s", g.Type, g.Distro, g.Major, g.Minor, g.Product, g.Osinfo))
+	ui.Say(fmt.Sprintf("guest: %s %s %s.%s (%s), osinfo %s", g.Type, g.Distro, g.Major, g.Minor, g.Product, g.Osinfo))
 	state.Put("guest", g)
 	return multistep.ActionContinue
 }

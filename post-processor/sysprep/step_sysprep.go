@@ -49,13 +49,11 @@ func (c *Config) clearsMachineID() bool {
 func (c *Config) sysprepArgs(disk string) []string {
 	args := []string{"--format", "qcow2", "-a", disk}
 	if len(c.Operations) > 0 || len(c.Enable) > 0 || len(c.Disable) > 0 {
-		ops := c.Operations
+		ops := slices.Clone(c.Operations)
 		if len(ops) == 0 {
 			ops = []string{"defaults"}
 		}
-		for _, op := range c.Enable {
-			ops = append(ops, op)
-		}
+		ops = append(ops, c.Enable...)
 		for _, op := range c.Disable {
 			ops = append(ops, "-"+op)
 		}

@@ -44,10 +44,12 @@ func (t tool) run(ctx context.Context, name string, args ...string) error {
 				line = name + ": " + line
 			}
 			if line != "" {
-				t.ui.Message(line)
+				t.ui.Say(line)
 			}
 		}
-		io.Copy(io.Discard, pr)
+		// Drains what the scanner left (it stops at a line over 1 MiB), so
+		// that the tool never blocks writing to the pipe.
+		_, _ = io.Copy(io.Discard, pr)
 	}()
 	err := cmd.Run()
 	pw.Close()

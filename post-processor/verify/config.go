@@ -20,13 +20,6 @@ import (
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
-// Network modes, as the builder's network_mode.
-const (
-	networkUser    = "user"
-	networkLibvirt = "network"
-	networkBridge  = "bridge"
-)
-
 // Config is the configuration of the cloudimage-verify post-processor. It
 // boots the artifact's disk the way Nova would (a copy-on-write overlay on
 // a larger disk, a config drive) and checks the checklist's items live. The
@@ -168,10 +161,10 @@ func (c *Config) prepare(raws ...interface{}) error {
 	}
 	c.NetDevice = cmp.Or(c.NetDevice, "virtio")
 	errs = append(errs, field.OneOf("net_device", c.NetDevice, []string{"virtio", "e1000", "e1000e", "rtl8139"}))
-	c.NetworkMode = cmp.Or(c.NetworkMode, networkUser)
-	errs = append(errs, field.OneOf("network_mode", c.NetworkMode, []string{networkUser, networkLibvirt, networkBridge}))
+	c.NetworkMode = cmp.Or(c.NetworkMode, virt.NetworkUser)
+	errs = append(errs, field.OneOf("network_mode", c.NetworkMode, virt.NetworkModes))
 	c.Network = cmp.Or(c.Network, "default")
-	if (c.NetworkMode == networkBridge) != (c.NetworkBridge != "") {
+	if (c.NetworkMode == virt.NetworkBridge) != (c.NetworkBridge != "") {
 		add(`network_bridge: set it with network_mode = "bridge", and only then`)
 	}
 	c.HostPortMin = cmp.Or(c.HostPortMin, 2222)

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
@@ -22,16 +21,18 @@ import (
 type guest struct {
 	host              string
 	sshPort, httpPort int
+	// poll is the pause between two tries.
+	poll time.Duration
 }
 
 // resolve finds the guest's address on a libvirt network or bridge (from
 // the DHCP lease or the guest agent); user-mode forwards need nothing.
-func (g *guest) resolve(ctx context.Context, conn *libvirt.Libvirt, dom libvirt.Domain, mode string) error {
-	if mode == networkUser {
+func (g *guest) resolve(ctx context.Context, d virt.Driver, dom virt.Domain, mode string) error {
+	if mode == virt.NetworkUser {
 		return nil
 	}
 	for {
-		addr, _, err := virt.GuestAddress(conn, dom)
+		addr, _, err := d.GuestAddress(dom)
 		if err == nil && addr != "" {
 			g.host = addr
 			return nil
@@ -39,7 +40,7 @@ func (g *guest) resolve(ctx context.Context, conn *libvirt.Libvirt, dom libvirt.
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("no address for the instance: %v", err)
-		case <-time.After(2 * time.Second):
+		case <-time.After(g.poll):
 		}
 	}
 }
@@ -74,7 +75,7 @@ func (g *guest) waitSSH(ctx context.Context, consoleLog string, grace time.Durat
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("nothing answered on %s: %v", g.sshAddr(), last)
-		case <-time.After(2 * time.Second):
+		case <-time.After(g.poll):
 		}
 	}
 }
@@ -97,7 +98,9 @@ func (g *guest) dial(ctx context.Context, user string, methods []ssh.AuthMethod)
 	if err != nil {
 		return nil, err
 	}
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	// The deadline bounds the handshake; a connection that cannot take
+	// one fails in the handshake all the same.
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	cfg := &ssh.ClientConfig{
 		User: user, Auth: methods,
 		// The instance's host keys are new at each boot of a new instance:
@@ -113,7 +116,7 @@ func (g *guest) dial(ctx context.Context, user string, methods []ssh.AuthMethod)
 		}
 		return nil, err
 	}
-	conn.SetDeadline(time.Time{})
+	_ = conn.SetDeadline(time.Time{})
 	return ssh.NewClient(c, chans, reqs), nil
 }
 
@@ -131,7 +134,7 @@ func (g *guest) login(ctx context.Context, user string, methods []ssh.AuthMethod
 		select {
 		case <-ctx.Done():
 			return nil, err
-		case <-time.After(3 * time.Second):
+		case <-time.After(g.poll):
 		}
 	}
 }

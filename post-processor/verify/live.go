@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // retry calls f every interval until it succeeds or within has passed,
@@ -31,33 +32,33 @@ func retry(ctx context.Context, within, interval time.Duration, f func() error) 
 }
 
 // agentPing asks the guest agent for guest-ping (L07).
-func agentPing(conn *libvirt.Libvirt, dom libvirt.Domain) error {
-	_, err := conn.QEMUDomainAgentCommand(dom, `{"execute":"guest-ping"}`, 10, 0)
+func agentPing(d virt.Driver, dom virt.Domain) error {
+	_, err := d.AgentCommand(dom, `{"execute":"guest-ping"}`, 10*time.Second)
 	return err
 }
 
 // attachNIC hot-plugs a second NIC (L11) of the first one's kind. On
 // user-mode networking it gets a subnet of its own, so that the SSH
 // session's replies keep to the first NIC.
-func attachNIC(conn *libvirt.Libvirt, dom libvirt.Domain, c *Config, mac string) error {
+func attachNIC(d virt.Driver, dom virt.Domain, c *Config, mac string) error {
 	iface := libvirtxml.DomainInterface{
 		MAC:   &libvirtxml.DomainInterfaceMAC{Address: mac},
 		Model: &libvirtxml.DomainInterfaceModel{Type: c.NetDevice},
 	}
 	switch c.NetworkMode {
-	case networkUser:
+	case virt.NetworkUser:
 		iface.Source = &libvirtxml.DomainInterfaceSource{User: &libvirtxml.DomainInterfaceSourceUser{}}
 		iface.IP = []libvirtxml.DomainInterfaceIP{{Address: "10.0.3.0", Family: "ipv4", Prefix: 24}}
-	case networkLibvirt:
+	case virt.NetworkLibvirt:
 		iface.Source = &libvirtxml.DomainInterfaceSource{Network: &libvirtxml.DomainInterfaceSourceNetwork{Network: c.Network}}
-	case networkBridge:
+	case virt.NetworkBridge:
 		iface.Source = &libvirtxml.DomainInterfaceSource{Bridge: &libvirtxml.DomainInterfaceSourceBridge{Bridge: c.NetworkBridge}}
 	}
 	x, err := iface.Marshal()
 	if err != nil {
 		return err
 	}
-	if err := conn.DomainAttachDeviceFlags(dom, x, uint32(libvirt.DomainDeviceModifyLive)); err != nil {
+	if err := d.AttachDevice(dom, x); err != nil {
 		return fmt.Errorf("attaching a second NIC: %w", err)
 	}
 	return nil

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2/hcldec"
@@ -18,11 +17,27 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/artifact"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // PostProcessor is the cloudimage-verify post-processor.
 type PostProcessor struct {
 	config Config
+	// dial opens the libvirt driver: step.Libvirt unless a unit test sets
+	// a fake.
+	dialer func(uri string) (virt.Driver, error)
+	// waits replaces defaultWaits, and onInstance sees the instance made,
+	// in unit tests.
+	waits      *waits
+	onInstance func(*instance)
+}
+
+func (p *PostProcessor) dial() func(uri string) (virt.Driver, error) {
+	if p.dialer != nil {
+		return p.dialer
+	}
+	return step.Libvirt
 }
 
 // ConfigSpec returns the HCL2 spec of the post-processor's configuration.
@@ -38,7 +53,7 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a pack
 	c := p.config // a copy: the artifact's machine type and firmware fill it
 	start := time.Now()
 	// The cloudimage-sysprep artifact's inspection of the guest.
-	if g := artifact.StringMap(a, "guest"); g["os_type"] == "windows" {
+	if g := artifact.Guest(a); g["os_type"] == "windows" {
 		return nil, false, false, errors.New("cloudimage-verify checks Linux images (L01-L18); this image is Windows, which it cannot check yet: leave the post-processor out of Windows builds (only/except)")
 	}
 	input, info, err := artifact.Disk(ctx, a)
@@ -46,23 +61,30 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a pack
 		return nil, false, false, err
 	}
 	if c.MachineType == "" {
-		c.MachineType, _ = a.State("machine_type").(string)
+		c.MachineType = artifact.MachineType(a)
 	}
 	if c.MachineType == "" {
 		c.MachineType = "pc"
 	}
 	if c.Firmware == "" {
-		c.Firmware, _ = a.State("firmware").(string)
+		c.Firmware = artifact.Firmware(a)
 	}
 	if c.CDROMInterface == "" {
 		c.CDROMInterface = "ide"
-		if strings.Contains(c.MachineType, "q35") {
+		if virt.IsQ35(c.MachineType) {
 			c.CDROMInterface = "sata" // q35 has no IDE controller
 		}
 	}
 	in, err := newInstance(&c)
 	if err != nil {
 		return nil, false, false, err
+	}
+	if p.onInstance != nil {
+		p.onInstance(in)
+	}
+	w := defaultWaits
+	if p.waits != nil {
+		w = *p.waits
 	}
 	dir, err := os.MkdirTemp("", "cloudimage-verify-")
 	if err != nil {
@@ -74,13 +96,15 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a pack
 	state := new(multistep.BasicStateBag)
 	state.Put("ui", ui)
 	state.Put("instance", in)
+	state.Put("context", ctx) // for keep: a Ctrl-C leaves nothing
 	steps := []multistep.Step{
-		&stepConnect{config: &c},
+		&step.Connect{URI: c.LibvirtURI, Pool: c.StoragePool, DomainType: &c.DomainType, Dial: p.dial()},
 		&stepDisk{config: &c, input: input, info: info},
 		&commonsteps.StepCreateCD{Content: files, Label: label},
 		&stepStageConfigDrive{config: &c},
-		&stepBoot{config: &c, dir: dir},
-		&stepCheck{config: &c},
+		&stepDefine{config: &c},
+		&stepStart{dir: dir},
+		&stepCheck{config: &c, waits: w},
 		&stepReport{config: &c},
 	}
 	runner := commonsteps.NewRunnerWithPauseFn(steps, c.PackerConfig, ui, state)

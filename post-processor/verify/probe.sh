@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # cloudimage-verify's look inside the instance: key=value lines, read by
 # probe.go. POSIX sh and the tools of every supported release (CentOS 6 on).
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -33,7 +34,9 @@ if [ -e "$dev" ]; then
     kv disk_sectors "$(cat "$real/../size")"
   fi
 fi
-kv dm_devices "$(ls /sys/block | grep '^dm-' | tr '\n' ' ')"
+dm=
+for b in /sys/block/dm-*; do [ -e "$b" ] && dm="$dm${b##*/} "; done
+kv dm_devices "$dm"
 kv df_root_kib "$(df -P -k / | awk 'NR == 2 { print $2 }')"
 
 # L02

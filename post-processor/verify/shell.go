@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // shell runs a script with sh in the instance and returns its output.
@@ -56,8 +57,8 @@ func (s *sshShell) String() string { return "SSH (" + s.how + ")" }
 // where SSH does not answer (an image without cloud-init has no host keys
 // after virt-sysprep, so no sshd).
 type agentShell struct {
-	conn *libvirt.Libvirt
-	dom  libvirt.Domain
+	d   virt.Driver
+	dom virt.Domain
 }
 
 func (a *agentShell) run(ctx context.Context, script string) (string, error) {
@@ -107,18 +108,15 @@ func (a *agentShell) command(cmd any, v any) error {
 	if err != nil {
 		return err
 	}
-	resp, err := a.conn.QEMUDomainAgentCommand(a.dom, string(req), 10, 0)
+	resp, err := a.d.AgentCommand(a.dom, string(req), 10*time.Second)
 	if err != nil {
 		return err
 	}
-	if len(resp) == 0 {
-		return fmt.Errorf("the guest agent gave no answer")
-	}
-	return json.Unmarshal([]byte(resp[0]), v)
+	return json.Unmarshal([]byte(resp), v)
 }
 
 func (a *agentShell) reopen(ctx context.Context) (shell, error) {
-	if err := agentPing(a.conn, a.dom); err != nil {
+	if err := agentPing(a.d, a.dom); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -7,36 +7,44 @@ import (
 	"strings"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/report"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
-// How long each thing is waited for once the instance is up: cloud-init
-// may set the key or the password a little after sshd starts.
-const (
-	keyWait      = 2 * time.Minute
-	passwordWait = time.Minute
-	agentWait    = time.Minute
-	nicWait      = time.Minute
-	webWait      = time.Minute
+// waits are how long each thing is waited for once the instance is up
+// (cloud-init may set the key or the password a little after sshd
+// starts), and how often it is tried. Unit tests shorten them.
+type waits struct {
+	key, password, agent, nic, web time.Duration
 	// An instance whose console shows a login prompt this long without
 	// SSH answering has booted without it.
-	promptGrace = 2 * time.Minute
-)
+	promptGrace time.Duration
+	// poll is the pause between two tries.
+	poll time.Duration
+	// attempt bounds one try to come in after the reboot, which may meet
+	// the old boot going down.
+	attempt time.Duration
+}
+
+var defaultWaits = waits{
+	key: 2 * time.Minute, password: time.Minute, agent: time.Minute, nic: time.Minute, web: time.Minute,
+	promptGrace: 2 * time.Minute, poll: 3 * time.Second, attempt: 30 * time.Second,
+}
 
 // stepCheck checks the items live, in the order a user of the instance
 // would meet them, and puts the results in the state.
 type stepCheck struct {
 	config *Config
+	waits  waits
 
 	ui      packersdk.Ui
-	conn    *libvirt.Libvirt
-	dom     libvirt.Domain
+	d       virt.Driver
+	dom     virt.Domain
 	in      *instance
 	g       *guest
 	r       results
@@ -47,13 +55,14 @@ type stepCheck struct {
 
 func (s *stepCheck) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	s.ui = state.Get("ui").(packersdk.Ui)
-	s.conn = state.Get("libvirt").(*libvirt.Libvirt)
-	s.dom = state.Get("domain").(libvirt.Domain)
+	s.d = state.Get("driver").(virt.Driver)
+	s.dom = state.Get("domain").(virt.Domain)
 	s.in = state.Get("instance").(*instance)
 	s.g = state.Get("guest").(*guest)
 	s.disk = state.Get("disk").(virt.Volume).Path
 	s.console = state.Get("console_log").(string)
 	s.r = results{}
+	s.g.poll = s.waits.poll
 	c := s.config
 
 	why := s.check(ctx)
@@ -61,7 +70,7 @@ func (s *stepCheck) Run(ctx context.Context, state multistep.StateBag) multistep
 		s.sh.close()
 	}
 	if err := ctx.Err(); err != nil {
-		return halt(state, err)
+		return step.Halt(state, err)
 	}
 	ok, ev := consoleLog(s.console)
 	s.r.set("L12", ok, "%s", ev)
@@ -81,17 +90,17 @@ func (s *stepCheck) check(ctx context.Context) string {
 	bootCtx, cancel := context.WithTimeout(ctx, c.BootTimeout)
 	defer cancel()
 	s.ui.Say(fmt.Sprintf("Waiting up to %s for SSH on %s...", c.BootTimeout, g.sshAddr()))
-	if err := g.resolve(bootCtx, s.conn, s.dom, c.NetworkMode); err != nil {
+	if err := g.resolve(bootCtx, s.d, s.dom, c.NetworkMode); err != nil {
 		return err.Error()
 	}
 	sshAnswers := true
-	if err := g.waitSSH(bootCtx, s.console, promptGrace); err != nil {
+	if err := g.waitSSH(bootCtx, s.console, s.waits.promptGrace); err != nil {
 		sshAnswers = false
 		noSSH := fmt.Sprintf("no SSH: %v", err)
 		r.set("L04", false, "%s", noSSH)
 		r.set("L05", false, "%s", noSSH)
 		r.set("L06", false, "%s", noSSH)
-		s.ui.Message(noSSH)
+		s.ui.Say(noSSH)
 	} else {
 		s.ui.Say(fmt.Sprintf("SSH answered %s after the start", time.Since(start).Round(time.Second)))
 		s.logins(ctx, start)
@@ -115,16 +124,16 @@ func (s *stepCheck) check(ctx context.Context) string {
 	if err != nil {
 		return fmt.Sprintf("the probe failed: %v", err)
 	}
-	s.ui.Message(fmt.Sprintf("%s, cloud-init: %s", f.get("os_name"), or(f.get("cloud_init"), "none")))
+	s.ui.Say(fmt.Sprintf("%s, cloud-init: %s", f.get("os_name"), or(f.get("cloud_init"), "none")))
 	r.checkInside(f, in)
 
 	// L13: the web server answers from outside.
 	var web string
-	err = retry(ctx, webWait, 3*time.Second, func() (err error) {
+	err = retry(ctx, s.waits.web, s.waits.poll, func() (err error) {
 		web, err = webAnswer(ctx, g, c.HTTPPort)
 		return err
 	})
-	r.set("L13", err == nil, "%s", or(web, fmt.Sprintf("no answer on the guest's port %d within %s: %v", c.HTTPPort, webWait, err)))
+	r.set("L13", err == nil, "%s", or(web, fmt.Sprintf("no answer on the guest's port %d within %s: %v", c.HTTPPort, s.waits.web, err)))
 
 	if ctx.Err() != nil {
 		return ""
@@ -138,7 +147,7 @@ func (s *stepCheck) check(ctx context.Context) string {
 
 	// L17: the flavor grows; the root follows at the next boot.
 	s.ui.Say(fmt.Sprintf("Growing the disk to %s and rebooting...", gib(in.resized)))
-	if err := s.conn.DomainBlockResize(s.dom, s.disk, in.resized, libvirt.DomainBlockResizeBytes); err != nil {
+	if err := s.d.ResizeDisk(s.dom, s.disk, in.resized); err != nil {
 		r.set("L17", false, "resizing the disk: %v", err)
 	}
 	after, err := s.reboot(ctx, f.get("boot_id"))
@@ -174,16 +183,16 @@ func (s *stepCheck) check(ctx context.Context) string {
 func (s *stepCheck) logins(ctx context.Context, start time.Time) {
 	in, g, r := s.in, s.g, s.r
 	keyAuth := []ssh.AuthMethod{ssh.PublicKeys(in.signer)}
-	if cl, err := g.login(ctx, in.user, keyAuth, keyWait); err == nil {
+	if cl, err := g.login(ctx, in.user, keyAuth, s.waits.key); err == nil {
 		r.set("L06", true, "%s logged in with the metadata's key (public_keys) %s after the start", in.user, time.Since(start).Round(time.Second))
 		s.keep(cl, keyAuth, "the metadata's key")
 		s.waitCloudInit(ctx, s.sh)
 	} else {
-		r.set("L06", false, "%s could not log in with the metadata's key within %s: %v", in.user, keyWait, err)
+		r.set("L06", false, "%s could not log in with the metadata's key within %s: %v", in.user, s.waits.key, err)
 	}
 
 	pwAuth := passwordAuth(in.password)
-	if cl, err := g.login(ctx, in.user, pwAuth, passwordWait); err == nil {
+	if cl, err := g.login(ctx, in.user, pwAuth, s.waits.password); err == nil {
 		r.set("L04", true, "%s logged in over SSH with the password user-data set (chpasswd)", in.user)
 		r.set("L05", true, "sshd accepts password logins: the password user-data set")
 		s.keep(cl, pwAuth, "user-data's password")
@@ -197,12 +206,12 @@ func (s *stepCheck) logins(ctx context.Context, start time.Time) {
 // cloud-init is installed, before the probe judges it (L03).
 func (s *stepCheck) waitCloudInit(ctx context.Context, sh shell) {
 	s.ui.Say("Waiting for cloud-init to finish its first boot...")
-	err := retry(ctx, s.config.CloudInitTimeout, 3*time.Second, func() error {
+	err := retry(ctx, s.config.CloudInitTimeout, s.waits.poll, func() error {
 		_, err := sh.run(ctx, "command -v cloud-init >/dev/null || exit 0; test -e /var/lib/cloud/instance/boot-finished\n")
 		return err
 	})
 	if err != nil {
-		s.ui.Message(fmt.Sprintf("cloud-init did not finish within cloud_init_timeout %s", s.config.CloudInitTimeout))
+		s.ui.Say(fmt.Sprintf("cloud-init did not finish within cloud_init_timeout %s", s.config.CloudInitTimeout))
 	}
 }
 
@@ -228,20 +237,20 @@ func shadowEntry(user string) string {
 // guest-exec becomes the way in.
 func (s *stepCheck) agent(ctx context.Context, sshAnswers bool) {
 	in, r := s.in, s.r
-	if err := retry(ctx, agentWait, 2*time.Second, func() error { return agentPing(s.conn, s.dom) }); err != nil {
-		r.set("L07", false, "guest-ping on org.qemu.guest_agent.0 got no answer within %s: %v", agentWait, err)
+	if err := retry(ctx, s.waits.agent, s.waits.poll, func() error { return agentPing(s.d, s.dom) }); err != nil {
+		r.set("L07", false, "guest-ping on org.qemu.guest_agent.0 got no answer within %s: %v", s.waits.agent, err)
 		return
 	}
-	exec := &agentShell{conn: s.conn, dom: s.dom}
+	exec := &agentShell{d: s.d, dom: s.dom}
 	before, beforeErr := exec.run(ctx, shadowEntry(in.user))
-	if err := s.conn.DomainSetUserPassword(s.dom, libvirt.OptString{in.user}, libvirt.OptString{in.agentPassword}, 0); err != nil {
+	if err := s.d.SetUserPassword(s.dom, in.user, in.agentPassword); err != nil {
 		r.set("L07", false, "guest-ping answered; guest-set-user-password for %s failed: %v", in.user, err)
 		return
 	}
 	var sshErr error
 	if sshAnswers {
 		auth := passwordAuth(in.agentPassword)
-		cl, err := s.g.login(ctx, in.user, auth, passwordWait)
+		cl, err := s.g.login(ctx, in.user, auth, s.waits.password)
 		if err == nil {
 			r.set("L07", true, "guest-ping answered; guest-set-user-password set %s's password, and SSH accepted it", in.user)
 			if r["L05"].Status != report.Pass {
@@ -275,12 +284,12 @@ func (s *stepCheck) agent(ctx context.Context, sshAnswers bool) {
 func (s *stepCheck) secondNIC(ctx context.Context) string {
 	in, r := s.in, s.r
 	s.ui.Say(fmt.Sprintf("Attaching a second NIC (%s) to the running instance...", in.secondMAC))
-	if err := attachNIC(s.conn, s.dom, s.config, in.secondMAC); err != nil {
+	if err := attachNIC(s.d, s.dom, s.config, in.secondMAC); err != nil {
 		r.set("L11", false, "%v", err)
 		return "-"
 	}
 	var got nic
-	err := retry(ctx, nicWait, 3*time.Second, func() error {
+	err := retry(ctx, s.waits.nic, s.waits.poll, func() error {
 		f, err := probe(ctx, s.sh)
 		if err != nil {
 			return err
@@ -308,9 +317,9 @@ func (s *stepCheck) reboot(ctx context.Context, bootID string) (facts, error) {
 		return nil, fmt.Errorf("reboot: %v", err)
 	}
 	var f facts
-	err := retry(ctx, s.config.BootTimeout, 3*time.Second, func() error {
+	err := retry(ctx, s.config.BootTimeout, s.waits.poll, func() error {
 		// An attempt that meets the old boot going down must not wait long.
-		attempt, cancel := context.WithTimeout(ctx, 30*time.Second)
+		attempt, cancel := context.WithTimeout(ctx, s.waits.attempt)
 		defer cancel()
 		sh, err := s.sh.reopen(attempt)
 		if err != nil {

@@ -2,19 +2,18 @@ package verify
 
 import (
 	"context"
-	"fmt"
 	"os"
 
-	"github.com/digitalocean/go-libvirt"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
 // stepStageConfigDrive puts the config drive the SDK's StepCreateCD made
-// where QEMU can read it: in place when it can, else in the storage pool
-// (deleted on cleanup).
+// where QEMU can read it (virt.Stage): in place when it can, else in the
+// storage pool (deleted on cleanup).
 type stepStageConfigDrive struct {
 	config *Config
 	volume string
@@ -22,26 +21,20 @@ type stepStageConfigDrive struct {
 
 func (s *stepStageConfigDrive) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
+	d := state.Get("driver").(virt.Driver)
 	path := state.Get("cd_path").(string)
 	c := s.config
 	// It holds the password in user-data: for root (and QEMU, which
 	// libvirt gives it to while the domain runs) only.
 	if err := os.Chmod(path, 0o600); err != nil {
-		return halt(state, err)
+		return step.Halt(state, err)
 	}
-	if virt.OnThisMachine(c.LibvirtURI) && virt.QEMUCannotReach(path, c.LibvirtURI) == "" {
-		state.Put("config_drive", path)
-		return multistep.ActionContinue
-	}
-	conn := state.Get("libvirt").(*libvirt.Libvirt)
-	pool := state.Get("pool").(libvirt.StoragePool)
-	s.volume = c.VMName + "-config.iso"
-	ui.Say(fmt.Sprintf("Uploading the config drive to volume %s...", s.volume))
-	vol, err := virt.UploadFile(ctx, conn, pool, path, s.volume, ui.TrackProgress)
+	staged, err := virt.Stage(ctx, d, c.StoragePool, path, c.VMName+"-config.iso", "raw", ui)
 	if err != nil {
-		return halt(state, err)
+		return step.Halt(state, err)
 	}
-	state.Put("config_drive", vol.Path)
+	s.volume = staged.Volume
+	state.Put("config_drive", staged.Path)
 	return multistep.ActionContinue
 }
 
@@ -49,9 +42,8 @@ func (s *stepStageConfigDrive) Cleanup(state multistep.StateBag) {
 	if s.volume == "" || keep(state, s.config) {
 		return
 	}
-	conn := state.Get("libvirt").(*libvirt.Libvirt)
-	pool := state.Get("pool").(libvirt.StoragePool)
-	if err := virt.DeleteVolume(conn, pool, s.volume); err != nil {
+	d := state.Get("driver").(virt.Driver)
+	if err := d.DeleteVolume(s.config.StoragePool, s.volume); err != nil {
 		state.Get("ui").(packersdk.Ui).Error(err.Error())
 	}
 }

@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/digitalocean/go-libvirt"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
-	"libvirt.org/go/libvirtxml"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/image"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
@@ -27,41 +26,29 @@ type stepDisk struct {
 
 func (s *stepDisk) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
-	conn := state.Get("libvirt").(*libvirt.Libvirt)
-	pool := state.Get("pool").(libvirt.StoragePool)
+	d := state.Get("driver").(virt.Driver)
 	in := state.Get("instance").(*instance)
 	c := s.config
 
-	backing := s.input
-	why := "the libvirt host is another machine"
-	if virt.OnThisMachine(c.LibvirtURI) {
-		why = virt.QEMUCannotReach(s.input, c.LibvirtURI)
+	staged, err := virt.Stage(ctx, d, c.StoragePool, s.input, c.VMName+"-image"+filepath.Ext(s.input), s.info.Format, ui)
+	if err != nil {
+		return step.Halt(state, err)
 	}
-	if why != "" {
-		name := c.VMName + "-image" + filepath.Ext(s.input)
-		ui.Say(fmt.Sprintf("QEMU cannot read %s (%s): copying it into storage pool %s...", s.input, why, c.StoragePool))
-		s.volumes = append(s.volumes, name)
-		vol, err := virt.UploadFile(ctx, conn, pool, s.input, name, ui.TrackProgress)
-		if err != nil {
-			return halt(state, err)
-		}
-		backing = vol.Path
+	if staged.Volume != "" {
+		s.volumes = append(s.volumes, staged.Volume)
 	}
 
 	in.diskBytes = s.info.VirtualSize + c.increase
 	in.resized = in.diskBytes + c.resize
 	name := c.VMName + ".qcow2"
-	if err := virt.DeleteVolume(conn, pool, name); err != nil {
-		return halt(state, err)
-	}
 	ui.Say(fmt.Sprintf("Creating the instance's disk %s: %d MiB on the image's %d MiB (%s)", name, in.diskBytes>>20, s.info.VirtualSize>>20, s.info.Format))
-	s.volumes = append(s.volumes, name)
-	vol, err := virt.CreateVolume(conn, pool, name, "qcow2", in.diskBytes, &libvirtxml.StorageVolumeBackingStore{
-		Path: backing, Format: &libvirtxml.StorageVolumeTargetFormat{Type: s.info.Format},
+	vol, err := virt.CreateNew(d, c.StoragePool, virt.VolumeSpec{
+		Name: name, Format: "qcow2", Capacity: in.diskBytes, Backing: staged.Path, BackingFormat: s.info.Format,
 	})
 	if err != nil {
-		return halt(state, err)
+		return step.Halt(state, err)
 	}
+	s.volumes = append(s.volumes, name)
 	state.Put("disk", vol)
 	return multistep.ActionContinue
 }
@@ -70,11 +57,10 @@ func (s *stepDisk) Cleanup(state multistep.StateBag) {
 	if keep(state, s.config) {
 		return
 	}
-	conn := state.Get("libvirt").(*libvirt.Libvirt)
-	pool := state.Get("pool").(libvirt.StoragePool)
+	d := state.Get("driver").(virt.Driver)
 	// The overlay first: it is the copy's child.
 	for i := len(s.volumes) - 1; i >= 0; i-- {
-		if err := virt.DeleteVolume(conn, pool, s.volumes[i]); err != nil {
+		if err := d.DeleteVolume(s.config.StoragePool, s.volumes[i]); err != nil {
 			state.Get("ui").(packersdk.Ui).Error(err.Error())
 		}
 	}
@@ -82,9 +68,14 @@ func (s *stepDisk) Cleanup(state multistep.StateBag) {
 
 // keep reports whether cleanup leaves things for debugging:
 // keep_on_failure and a run that failed an item or stopped on an error.
-// A cancelled run (Ctrl-C) leaves nothing.
+// A cancelled run (Ctrl-C) leaves nothing. The run's context tells, as the
+// runner marks a cancel from another goroutine, which may not have done it
+// when a step that saw the cancel halts.
 func keep(state multistep.StateBag, c *Config) bool {
 	if !c.KeepOnFailure {
+		return false
+	}
+	if ctx, ok := state.Get("context").(context.Context); ok && ctx.Err() != nil {
 		return false
 	}
 	if _, cancelled := state.GetOk(multistep.StateCancelled); cancelled {

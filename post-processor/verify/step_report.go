@@ -9,6 +9,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/report"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
 )
 
 // stepReport shows the table, writes the report and applies fail_on.
@@ -19,7 +20,7 @@ func (s *stepReport) Run(_ context.Context, state multistep.StateBag) multistep.
 	results := state.Get("results").([]report.Result)
 	ui.Say("Verify:\n" + report.Table(results))
 	if err := report.Write(s.config.ReportFile, results); err != nil {
-		return halt(state, err)
+		return step.Halt(state, err)
 	}
 	ui.Say("Report: " + s.config.ReportFile)
 	failed := report.Failures(results)
@@ -31,7 +32,7 @@ func (s *stepReport) Run(_ context.Context, state multistep.StateBag) multistep.
 		ui.Say(fmt.Sprintf("%d items failed (fail_on = \"none\": the build goes on)", len(failed)))
 		return multistep.ActionContinue
 	}
-	return halt(state, fmt.Errorf("the image failed %d items of the checklist:\n%s", len(failed), strings.Join(failed, "\n")))
+	return step.Halt(state, fmt.Errorf("the image failed %d items of the checklist:\n%s", len(failed), strings.Join(failed, "\n")))
 }
 
 func (s *stepReport) Cleanup(multistep.StateBag) {}

@@ -147,7 +147,7 @@ func (c *Config) prepare(raws ...interface{}) error {
 		}
 		p, err := url.Parse(u)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: not a URL: use http://host[:port]/...", field))
+			errs = append(errs, fmt.Errorf("%s: not a URL (want http://host[:port]/path)", field))
 		} else if (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || strings.ContainsAny(u, " '\"\\") {
 			errs = append(errs, fmt.Errorf("%s: %q is not an http:// or https:// URL", field, p.Redacted()))
 		}

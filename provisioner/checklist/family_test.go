@@ -313,7 +313,7 @@ func TestStepsShowWhileApplying(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ui := &gateUi{gate: gate}
+	ui := &gateUi{t: t, gate: gate}
 	results := parse(out, ui)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("the script: %v\n%s", err, stderr.String())
@@ -330,13 +330,16 @@ func TestStepsShowWhileApplying(t *testing.T) {
 // install's step is shown.
 type gateUi struct {
 	discardUi
+	t    *testing.T
 	gate string
 	seen []string
 }
 
-func (u *gateUi) Message(m string) {
+func (u *gateUi) Say(m string) {
 	u.seen = append(u.seen, m)
 	if strings.Contains(m, ": installing ") {
-		os.WriteFile(u.gate, nil, 0o644)
+		if err := os.WriteFile(u.gate, nil, 0o644); err != nil {
+			u.t.Errorf("opening the stub's gate: %v", err)
+		}
 	}
 }

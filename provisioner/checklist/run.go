@@ -155,7 +155,7 @@ func parse(r io.Reader, ui packersdk.Ui) []Result {
 			if n := itemName(f[1]); n != "" {
 				label += " " + n
 			}
-			ui.Message(label + ": " + strings.Join(f[2:], " "))
+			ui.Say(label + ": " + strings.Join(f[2:], " "))
 		case f[0] == "@@result" && len(f) >= 3:
 			ev := ""
 			if len(f) == 4 {
@@ -170,7 +170,9 @@ func parse(r io.Reader, ui packersdk.Ui) []Result {
 			log.Printf("[DEBUG] checklist: %s", line)
 		}
 	}
-	io.Copy(io.Discard, r)
+	// Drains what the scanner left (it stops at a line over 16 MiB), so
+	// that the script never blocks writing its output.
+	_, _ = io.Copy(io.Discard, r)
 	return results
 }
 

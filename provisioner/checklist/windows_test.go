@@ -166,7 +166,9 @@ func TestAdministratorPasswordIsFiltered(t *testing.T) {
 	var log bytes.Buffer
 	packersdk.LogSecretFilter.SetOutput(&log)
 	defer packersdk.LogSecretFilter.SetOutput(os.Stderr)
-	packersdk.LogSecretFilter.Write([]byte("running with Zq9-unique-pw\n"))
+	if _, err := packersdk.LogSecretFilter.Write([]byte("running with Zq9-unique-pw\n")); err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(log.String(), "Zq9-unique-pw") || !strings.Contains(log.String(), "<sensitive>") {
 		t.Errorf("log line: %q", log.String())
 	}

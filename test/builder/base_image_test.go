@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,46 +13,60 @@ import (
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/testenv"
 )
 
-// The base-image path: the builder boots the fixture qcow2 on an overlay
-// (use_backing_file), grown to disk_size, with a "cidata" CD made from
-// cd_content and a driver-disc-like ISO from additional_iso_files (checked
-// by a checksum file), runs a provisioner over SSH that reads both, and
-// exports a standalone disk.
-// domain_type = "auto" must pick a type that boots here: libvirt offers kvm,
-// whose guests hang on this machine, and the KVM probe tells.
+// The base-image path, two builds at once (-parallel-builds=2). Build
+// "full" boots the fixture qcow2 on an overlay (use_backing_file), grown
+// to disk_size, with a "cidata" CD made from cd_content and a
+// driver-disc-like ISO from additional_iso_files (checked by a checksum
+// file), runs a provisioner over SSH that reads both, and exports a
+// standalone disk; domain_type = "auto" must pick a type that boots here
+// (libvirt offers kvm, whose guests hang on this machine: the KVM probe
+// tells). Build "copy" copies the base image into its disk instead and
+// skips compaction. The two get distinct forwarded and HTTP ports and
+// volumes, and both succeed.
 func TestBuildFromBaseImage(t *testing.T) {
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_IMAGE", "CLOUDIMAGE_FIXTURE_PASSWORD")
 	dir := testenv.VMDir(t)
-	name := testenv.DomainName(t)
+	prefix := testenv.DomainName(t)[:24]
 	marker := testenv.RandomHex(t, 8)
 	extra := extraISO(t, dir, "DRIVERS", marker)
 	tmpl := fmt.Sprintf(`
 source "cloudimage-libvirt" "base" {
   disk_image_url      = %q
   disk_image_checksum = "none"
-  use_backing_file    = true
-  disk_size           = "3G"
-  domain_type         = "auto"
   network_mode        = "user"
-  vm_name             = %q
-  cpus                = 2
-  cd_label            = "cidata"
-  cd_content = {
-    "meta-data" = "instance-id: %s\n"
-    "user-data" = "#cloud-config\n"
-  }
-  additional_iso_files {
-    iso_url      = %q
-    iso_checksum = "file:%s"
-  }
-  ssh_username     = "root"
-  ssh_password     = %q
-  ssh_timeout      = "10m"
-  output_directory = %q
+  cpus                = 1
+  http_content        = { "/hello" = "hello" }
+  ssh_username        = "root"
+  ssh_password        = %q
+  ssh_timeout         = "10m"
 }
 build {
-  sources = ["source.cloudimage-libvirt.base"]
+  source "source.cloudimage-libvirt.base" {
+    name             = "full"
+    vm_name          = "%s-full"
+    output_directory = "%s/out-full"
+    use_backing_file = true
+    disk_size        = "3G"
+    domain_type      = "auto"
+    cd_label         = "cidata"
+    cd_content = {
+      "meta-data" = "instance-id: %s\n"
+      "user-data" = "#cloud-config\n"
+    }
+    additional_iso_files {
+      iso_url      = %q
+      iso_checksum = "file:%s"
+    }
+  }
+  source "source.cloudimage-libvirt.base" {
+    name             = "copy"
+    vm_name          = "%s-copy"
+    output_directory = "%s/out-copy"
+    domain_type      = "qemu"
+    skip_compaction  = true
+  }
   provisioner "shell" {
+    only = ["cloudimage-libvirt.full"]
     inline = [
       "mkdir -p /mnt/seed && mount -o ro /dev/disk/by-label/cidata /mnt/seed && cat /mnt/seed/meta-data",
       "mkdir -p /mnt/drivers && mount -o ro /dev/disk/by-label/DRIVERS /mnt/drivers && echo drivers: $(cat /mnt/drivers/marker.txt)",
@@ -60,22 +75,37 @@ build {
     ]
   }
 }
-`, env[0], name, marker, extra, checksumFile(t, dir, extra), env[1], filepath.Join(dir, "out"), marker)
+`, env[0], env[1], prefix, dir, marker, extra, checksumFile(t, dir, extra), prefix, dir, marker)
 	must(t, os.WriteFile(filepath.Join(dir, "base.pkr.hcl"), []byte(tmpl), 0o644))
 
 	start := time.Now()
-	out := build(t, dir, "base.pkr.hcl")
-	t.Logf("packer build took %s", time.Since(start).Round(time.Second))
-	assertOutput(t, out, "domain_type auto: using ", "instance-id: "+marker, "drivers: "+marker, fmt.Sprint(3<<30), "Exported "+name+".qcow2")
-	disk := filepath.Join(dir, "out", name+".qcow2")
-	info, err := image.Inspect(t.Context(), disk)
+	out := build(t, dir, "base.pkr.hcl", "-parallel-builds=2")
+	t.Logf("packer build (two builds at once) took %s", time.Since(start).Round(time.Second))
+	assertOutput(t, out, "domain_type auto: using ", "instance-id: "+marker, "drivers: "+marker, fmt.Sprint(3<<30), "Exported "+prefix+"-full.qcow2", "Copying the disk to")
+
+	for _, pattern := range []string{`cloudimage-libvirt\.(full|copy): Forwarding 127\.0\.0\.1:(\d+)`, `cloudimage-libvirt\.(full|copy): Starting HTTP server on port (\d+)`} {
+		ports := map[string]string{}
+		for _, m := range regexp.MustCompile(pattern).FindAllStringSubmatch(out, -1) {
+			ports[m[1]] = m[2]
+		}
+		if len(ports) != 2 || ports["full"] == ports["copy"] {
+			t.Errorf("%s: want two distinct ports, got %v", pattern, ports)
+		}
+	}
+
+	disk := filepath.Join(dir, "out-full", prefix+"-full.qcow2")
+	info, err := image.Inspect(t.Context(), disk, "qcow2")
 	must(t, err)
 	if info.BackingFile != "" || info.VirtualSize != 3<<30 {
 		t.Errorf("exported disk: %+v, want a standalone qcow2 of 3 GiB", info)
 	}
 	// The provisioner's file is in the exported (flattened) image.
-	if got := testenv.Run(t, "virt-cat", "-a", disk, "/root/provisioned"); strings.TrimSpace(got) != marker {
+	if got := testenv.Run(t, "virt-cat", "--format=qcow2", "-a", disk, "/root/provisioned"); strings.TrimSpace(got) != marker {
 		t.Errorf("/root/provisioned = %q, want %q", got, marker)
 	}
-	assertNoLeftovers(t, name)
+	copied := filepath.Join(dir, "out-copy", prefix+"-copy.qcow2")
+	if info, err := image.Inspect(t.Context(), copied, "qcow2"); err != nil || info.BackingFile != "" || info.VirtualSize != 2<<30 {
+		t.Errorf("the copy build's disk: %+v, %v; want a standalone qcow2 of the base's 2 GiB", info, err)
+	}
+	assertNoLeftovers(t, prefix)
 }

@@ -43,7 +43,9 @@ func buildVia(t *testing.T, wrapper []string, dir, tmpl string, args ...string) 
 	cmd.Env = append(cmd.Env, "PACKER_CACHE_DIR="+filepath.Join(dir, "packer_cache"))
 	out, err := cmd.CombinedOutput()
 	// Kept beside the template for a look after a failure (-on-error=abort).
-	os.WriteFile(filepath.Join(dir, "build.log"), out, 0o644)
+	if werr := os.WriteFile(filepath.Join(dir, "build.log"), out, 0o644); werr != nil {
+		t.Errorf("keeping the build's log: %v", werr)
+	}
 	if err != nil {
 		t.Fatalf("packer build %s: %v\n%s", tmpl, err, out)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +15,9 @@ import (
 // A remote-style URI (qemu+tcp:// to libvirtd on loopback): the builder
 // cannot use this machine's files in place, so it uploads the ISO, the CD
 // and the floppy into the storage pool, downloads the finished disk, and
-// deletes every volume it made, an additional ISO's among them.
+// deletes every volume it made, an additional ISO's among them. With
+// communicator = "none" the ks file ends in poweroff, and the builder
+// waits for the guest to power itself off; the disk is raw.
 func TestBuildOverTCP(t *testing.T) {
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_ISO", "CLOUDIMAGE_FIXTURE_RAWGZ", "CLOUDIMAGE_LIBVIRT_TCP_URI")
 	dir := testenv.VMDir(t)
@@ -30,6 +33,7 @@ source "cloudimage-libvirt" "tcp" {
   vm_name          = %q
   cpus             = 2
   disk_size        = "2G"
+  disk_format      = "raw"
   http_directory   = %q
   cd_content       = { "meta-data" = "instance-id: %s\n" }
   cd_label         = "cidata"
@@ -55,15 +59,26 @@ build { sources = ["source.cloudimage-libvirt.tcp"] }
 		"to volume "+name+"-cd.iso",
 		"to volume "+name+"-floppy",
 		"Uploading drivers.iso to volume "+name+"-iso1.iso",
-		"Downloading volume "+name+".qcow2",
+		"Downloading volume "+name+".raw",
+		"Waiting for the guest to power itself off",
 		"The guest has shut down",
 	)
-	info, err := image.Inspect(t.Context(), filepath.Join(dir, "out", name+".qcow2"))
+	disk := filepath.Join(dir, "out", name+".raw")
+	info, err := image.Inspect(t.Context(), disk, "raw")
 	must(t, err)
-	if info.Format != "qcow2" || info.VirtualSize != 2<<30 {
-		t.Errorf("exported disk: %+v, want qcow2 of 2 GiB", info)
+	if info.Format != "raw" || info.VirtualSize != 2<<30 {
+		t.Errorf("exported disk: %+v, want raw of 2 GiB", info)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "out", name+".qcow2.download")); !os.IsNotExist(err) {
+	// The installed partition table is in the exported image.
+	if got := testenv.Run(t, "sfdisk", "--dump", disk); !strings.Contains(got, "type=83") {
+		t.Errorf("the exported disk has no Linux partition:\n%s", got)
+	}
+	console, err := os.ReadFile(filepath.Join(dir, "out", "console.log"))
+	must(t, err)
+	if !strings.Contains(string(console), "cloudimage-installer: done, poweroff") {
+		t.Errorf("console.log lacks the installer's poweroff")
+	}
+	if _, err := os.Stat(disk + ".download"); !os.IsNotExist(err) {
 		t.Errorf("the downloaded copy is left behind (%v)", err)
 	}
 	assertNoLeftovers(t, name)

@@ -17,12 +17,14 @@ import (
 )
 
 // faultProxy sits on loopback in front of the real Glance and spoils the
-// first image upload (PUT .../file) in one way, or the image's reported
-// hash: the faults the real Glance cannot be made to produce.
+// first image upload (PUT .../file) in one way, the image's reported
+// hash, or the first image deletion: the faults the real Glance cannot be
+// made to produce.
 type faultProxy struct {
-	fault string // drop, 503, 401, hash
-	mu    sync.Mutex
-	puts  []int64 // the Content-Length of each upload seen
+	fault   string // drop, 503, 401, hash, delete
+	mu      sync.Mutex
+	puts    []int64  // the Content-Length of each upload seen
+	deletes []string // the paths of the DELETE requests seen
 }
 
 func (p *faultProxy) start(t *testing.T, glance string) string {
@@ -48,27 +50,42 @@ func (p *faultProxy) start(t *testing.T, glance string) string {
 		return nil
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "/v2/images/") {
+			p.mu.Lock()
+			p.deletes = append(p.deletes, r.URL.Path)
+			first := len(p.deletes) == 1
+			p.mu.Unlock()
+			if first && p.fault == "delete" {
+				http.Error(w, "Internal Server Error (the fault proxy)", http.StatusInternalServerError)
+				return
+			}
+		}
 		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/file") {
 			p.mu.Lock()
 			p.puts = append(p.puts, r.ContentLength)
 			first := len(p.puts) == 1
 			p.mu.Unlock()
 			if first {
+				// The upload is read and dropped: a failed read only means
+				// the client is gone, and the test sees what it did then.
 				switch p.fault {
 				case "503":
-					io.Copy(io.Discard, r.Body)
+					_, _ = io.Copy(io.Discard, r.Body)
 					http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
 					return
 				case "401":
-					io.Copy(io.Discard, r.Body)
+					_, _ = io.Copy(io.Discard, r.Body)
 					http.Error(w, `{"error": {"code": 401, "message": "The request you have made requires authentication."}}`, http.StatusUnauthorized)
 					return
 				case "drop":
 					// Read a part of the data, then cut the connection.
-					io.CopyN(io.Discard, r.Body, 1<<20)
+					_, _ = io.CopyN(io.Discard, r.Body, 1<<20)
 					conn, _, err := w.(http.Hijacker).Hijack()
 					if err == nil {
-						conn.(*net.TCPConn).SetLinger(0)
+						// Linger 0: the close is a reset, not an orderly end.
+						if err := conn.(*net.TCPConn).SetLinger(0); err != nil {
+							t.Errorf("fault proxy: %v", err)
+						}
 						conn.Close()
 					}
 					return
@@ -121,5 +138,56 @@ func TestUploadFaults(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// on_conflict = "rename" with keep_releases, against the real Glance: a
+// failure after the old image was renamed (here the rotation's deletion
+// of it, refused through the proxy) deletes the new image and gives the
+// old one its name back.
+func TestRenameUndoneOnFailure(t *testing.T) {
+	env := testenv.Get(t, "CLOUDIMAGE_GLANCE_URL")
+	c, name, dir, file, sum := setup(t, "undo", 2)
+	out, err := packer(t, dir, template(t, dir, file, fmt.Sprintf("cloud = \"cloudimage-admin\"\nimage_name = %q", name)))
+	if err != nil {
+		t.Fatalf("first build: %v\n%s", err, out)
+	}
+	old := c.active(t, name, sum)
+
+	p := &faultProxy{fault: "delete"}
+	proxy := p.start(t, env[0])
+	out, err = packer(t, dir, template(t, dir, file, fmt.Sprintf(`
+      cloud             = "cloudimage-admin"
+      image_name        = %q
+      endpoint_override = %q
+      on_conflict       = "rename"
+      keep_releases     = 1
+`, name, proxy)))
+	if err == nil {
+		t.Fatalf("the build succeeded though the rotation's deletion failed:\n%s", out)
+	}
+	renamed := name + "-" + old.CreatedAt.UTC().Format("20060102T150405Z")
+	for _, want := range []string{
+		fmt.Sprintf("Renaming the image %s to %q", old.ID, renamed),
+		"keep_releases: deleting " + old.ID,
+		fmt.Sprintf("Renaming the image %s back to %q", old.ID, name),
+		fmt.Sprintf("%s is named %q again", old.ID, name),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the output does not say %q:\n%s", want, out)
+		}
+	}
+	if got := c.active(t, name, sum); got.ID != old.ID {
+		t.Errorf("the image named %s is %s, want the old one, %s", name, got.ID, old.ID)
+	}
+	for _, img := range c.named(t, "") {
+		if strings.HasPrefix(img.Name, name) && img.ID != old.ID {
+			t.Errorf("left in Glance: %s %s (%s)", img.ID, img.Name, img.Status)
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.deletes) != 2 || !strings.HasSuffix(p.deletes[0], "/"+old.ID) || strings.HasSuffix(p.deletes[1], "/"+old.ID) {
+		t.Errorf("deletions seen: %v, want the old image's (refused), then the new image's", p.deletes)
 	}
 }

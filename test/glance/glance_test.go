@@ -88,10 +88,14 @@ func disk(t *testing.T, dir string, mib int) (string, string) {
 	}
 	w := bufio.NewWriter(f)
 	for i := 0; i < mib<<10; i++ {
-		fmt.Fprintf(w, "%01023d\n", i)
+		fmt.Fprintf(w, "%01023d\n", i) // its error stays in w, for Flush
 	}
-	w.Flush()
-	f.Close()
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(dir, "disk.qcow2")
 	testenv.Run(t, "qemu-img", "convert", "-O", "qcow2", raw, path)
 	os.Remove(raw)

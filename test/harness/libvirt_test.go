@@ -30,15 +30,16 @@ func domainNames(t *testing.T, l *libvirt.Libvirt) []string {
 // the list, and is gone once removed.
 func TestLibvirtDefinesAndListsDomains(t *testing.T) {
 	l := testenv.Connect(t)
+	d := testenv.Driver(t)
 	name := testenv.DomainName(t)
-	if _, err := virt.Define(l, virt.Machine{Name: name, DomainType: "qemu", MemoryMiB: 64}); err != nil {
+	if _, err := d.Define(virt.Machine{Name: name, DomainType: "qemu", MemoryMiB: 64}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = virt.Remove(l, name) })
+	t.Cleanup(func() { _ = d.Remove(name) })
 	if names := domainNames(t, l); !slices.Contains(names, name) {
 		t.Fatalf("defined domain %s is not listed: %v", name, names)
 	}
-	if err := virt.Remove(l, name); err != nil {
+	if err := d.Remove(name); err != nil {
 		t.Fatal(err)
 	}
 	if names := domainNames(t, l); slices.Contains(names, name) {

@@ -20,9 +20,10 @@ import (
 // MAC) and the checklist in verify mode fails exactly those three items.
 // (The main job's build checked the first apply, on the fixture guest as
 // its installer left it.)
-func checklistAgain(t *testing.T, job mainJob) {
+func checklistAgain(t *testing.T, j mainJob) {
+	l := testenv.Connect(t)
 	dir := testenv.VMDir(t)
-	vm := job.name + "-again"
+	vm := testenv.DomainName(t)
 	report := func(n string) string { return filepath.Join(dir, n+".json") }
 	tmpl := fmt.Sprintf(`
 source "cloudimage-libvirt" "again" {
@@ -66,7 +67,7 @@ build {
     report_file = %q
   }
 }
-`, job.image, vm, vm, filepath.Join(dir, "out"), report("again"), report("broken"))
+`, j.image, vm, vm, filepath.Join(dir, "out"), report("again"), report("broken"))
 	if err := os.WriteFile(filepath.Join(dir, "again.pkr.hcl"), []byte(tmpl), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -87,12 +88,12 @@ build {
 	}
 	again := testenv.ReadReport(t, report("again"))
 	t.Logf("the run on the finished image:\n%s", testenv.Table(again))
-	if len(again) != len(job.checklist) {
-		t.Errorf("%d items, the main job's run %d", len(again), len(job.checklist))
+	if len(again) != len(j.checklist) {
+		t.Errorf("%d items, the main job's run %d", len(again), len(j.checklist))
 	}
 	for i := range again {
-		if i < len(job.checklist) && (again[i].ID != job.checklist[i].ID || again[i].Status != job.checklist[i].Status) {
-			t.Errorf("on the finished image: %s %s; the main job's run: %s %s", again[i].ID, again[i].Status, job.checklist[i].ID, job.checklist[i].Status)
+		if i < len(j.checklist) && (again[i].ID != j.checklist[i].ID || again[i].Status != j.checklist[i].Status) {
+			t.Errorf("on the finished image: %s %s; the main job's run: %s %s", again[i].ID, again[i].Status, j.checklist[i].ID, j.checklist[i].Status)
 		}
 	}
 
@@ -101,5 +102,5 @@ build {
 	if failed := testenv.WithStatus(broken, "fail"); !slices.Equal(failed, []string{"L02", "L15", "L16"}) {
 		t.Errorf("verify on the broken guest failed %v, want [L02 L15 L16]", failed)
 	}
-	testenv.AssertNoLeftovers(t, job.l, vm)
+	testenv.AssertNoLeftovers(t, l, vm)
 }

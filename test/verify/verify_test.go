@@ -1,11 +1,12 @@
 // Package verify_test builds the main job, example/local.pkr.hcl (the
 // Debian 12 fixture installed from its ISO by the builder, made into an
 // OpenStack image by the checklist provisioner and the sysprep
-// post-processor, checked by cloudimage-verify, uploaded to Glance), then
-// runs on its image what needs a finished image: cloudimage-verify on
-// copies broken on purpose and cancelled, and the checklist provisioner
-// again. One build of the image serves them all: under software emulation
-// it takes about half an hour.
+// post-processor, checked by cloudimage-verify, uploaded to Glance), and
+// runs on its image, as soon as there is one, what needs a finished
+// image: cloudimage-verify on copies broken on purpose and cancelled, and
+// the checklist provisioner again. One build of the image serves them
+// all. Every test here is a parallel one (go test -parallel 3 or more lets
+// the runs on the image go two at a time beside the main job).
 package verify_test
 
 import (
@@ -15,10 +16,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/testenv"
@@ -29,14 +30,17 @@ import (
 // ISO, the checklist applied, sysprep, cloudimage-verify with its defaults
 // (fail_on = "required"), then the upload to the harness's Glance. The
 // build passes, both reports pass every item but the two that do not
-// apply, and Glance holds the image. Then, on that image: verify
-// cancelled, the checklist run again, and four copies broken on purpose,
-// each failing exactly the items its breakage is about.
-func TestVerify(t *testing.T) {
+// apply, and Glance holds the image. As soon as sysprep has written the
+// image, the runs on it start beside the rest of the build (the tests
+// below): verify cancelled, the checklist run again, and copies broken on
+// purpose, each failing exactly the items its breakage is about.
+func TestMainJob(t *testing.T) {
+	t.Parallel()
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_RAWGZ", "CLOUDIMAGE_FIXTURE_ISO")
+	defer job.fail() // the runs on the image stop waiting if this test dies
 	l := testenv.Connect(t)
 	_, _, glance := testenv.Cloud(t, "cloudimage-admin")
-	dir := testenv.VMDir(t)
+	dir := jobDir(t)
 	name := testenv.DomainName(t)
 	example := filepath.Join("..", "..", "example")
 	copyFile(t, filepath.Join(example, "local.pkr.hcl"), filepath.Join(dir, "local.pkr.hcl"))
@@ -50,16 +54,29 @@ func TestVerify(t *testing.T) {
 
 	testenv.Packer(t, dir, "init", "local.pkr.hcl")
 	start := time.Now()
-	log := testenv.Packer(t, dir, "build", "-var", "name="+name, "local.pkr.hcl")
+	image := filepath.Join(dir, "output-debian12", name+".qcow2")
+	checklistReport := filepath.Join(dir, "output-debian12", "checklist.json")
+	log, err := testenv.PackerWatch(context.Background(), t, dir, nil, func(line string, _ func()) {
+		if strings.Contains(line, "cloudimage-sysprep done in") {
+			t.Logf("sysprep wrote the image %s after %s: the runs on it start", image, time.Since(start).Round(time.Second))
+			job.publish(mainJob{dir: dir, image: image, checklist: testenv.ReadReport(t, checklistReport)})
+		}
+	}, "build", "-timestamp-ui", "-color=false", "-var", "name="+name, "local.pkr.hcl")
+	if err != nil {
+		t.Fatalf("packer build: %v\n%s", err, log)
+	}
 	t.Logf("packer build local.pkr.hcl (ISO install, checklist, sysprep, verify, glance) took %s", time.Since(start).Round(time.Second))
+	for _, phase := range []string{"Connected to SSH!", "Applying and checking the OpenStack image checklist", "Checklist report:", "Running post-processor:  (type cloudimage-sysprep)", "Running post-processor:  (type cloudimage-verify)", "Running post-processor:  (type cloudimage-glance)"} {
+		if i := strings.Index(log, phase); i >= 0 {
+			line := log[strings.LastIndex(log[:i], "\n")+1 : i]
+			t.Logf("phase %q at %s", phase, strings.TrimSpace(line))
+		}
+	}
 	if i := strings.Index(log, "Verify:"); i >= 0 {
 		t.Logf("cloudimage-verify's table:\n%s", log[i:min(len(log), i+2500)])
 	}
-	checklistReport := filepath.Join(dir, "output-debian12", "checklist.json")
-	reports := map[string][]testenv.Result{}
 	for _, report := range []string{checklistReport, filepath.Join(dir, "verify-debian12.json")} {
 		rs := testenv.ReadReport(t, report)
-		reports[report] = rs
 		t.Logf("%s:\n%s", filepath.Base(report), testenv.Table(rs))
 		if len(rs) != 18 {
 			t.Errorf("%s has %d items, want 18", report, len(rs))
@@ -71,7 +88,6 @@ func TestVerify(t *testing.T) {
 			t.Errorf("%s: not applicable %v, want [L14 L18]", report, na)
 		}
 	}
-	image := filepath.Join(dir, "output-debian12", name+".qcow2")
 	sum := testenv.MD5(t, image)
 	got := testenv.ImagesNamed(t, glance, name)
 	if len(got) != 1 || got[0].Status != images.ImageStatusActive || got[0].Checksum != sum || got[0].DiskFormat != "qcow2" {
@@ -88,46 +104,110 @@ func TestVerify(t *testing.T) {
 			t.Errorf("Glance image property %s = %v, want %q (sysprep's inspection)", k, props[k], want)
 		}
 	}
-	testenv.AssertNoLeftovers(t, l, name)
-
-	// The runs on the image, two at a time (go test's -parallel): each
-	// works on an overlay of it, none changes it.
-	job := mainJob{l: l, dir: dir, name: name, image: image, checklist: reports[checklistReport]}
-	t.Run("cancel", func(t *testing.T) {
-		t.Parallel()
-		// Ctrl-C once the instance answers: no domain, no volume, nothing
-		// in TMPDIR.
-		tmp := testenv.VMDir(t)
-		vm := name + "-cancel"
-		p := testenv.PostProcessorTemplate(t, dir, image, "cloudimage-verify", fmt.Sprintf(`
-      domain_type = "qemu"
-      vm_name     = %q
-      report_file = %q`, vm, filepath.Join(dir, "cancel.json")))
-		log, err := testenv.PackerBuild(t, dir, tmp, p, "SSH answered")
-		if err == nil {
-			t.Errorf("packer build went on after Ctrl-C:\n%s", log)
+	// L18 for real, offline, as a user would look: the build's guest was
+	// booted and provisioned, its image holds none of that.
+	if got := testenv.Cleanliness(t, image, "qcow2"); got != testenv.Clean {
+		t.Errorf("guestfish on %s says %q, want %q", image, got, testenv.Clean)
+	}
+	// The installer's run, typed at its prompt over VNC, fetched over HTTP.
+	console, err := os.ReadFile(filepath.Join(dir, "output-debian12", "console.log"))
+	must(t, err)
+	for _, want := range []string{"Run /init as init process", "cloudimage-installer: image written", "cloudimage-installer: done, reboot"} {
+		if !strings.Contains(string(console), want) {
+			t.Errorf("the build's console.log lacks %q", want)
 		}
-		testenv.AssertNoLeftovers(t, l, vm)
-		testenv.AssertEmptyDir(t, tmp)
-	})
-	t.Run("checklist-again", func(t *testing.T) {
-		t.Parallel()
-		checklistAgain(t, job)
-	})
+	}
+	testenv.AssertNoLeftovers(t, l, name)
+}
+
+func TestBrokenImages(t *testing.T) {
+	t.Parallel()
 	for _, b := range breakages {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			verifyBroken(t, job, b)
+			verifyBroken(t, job.wait(t), b)
 		})
 	}
 }
 
+func TestChecklistAgain(t *testing.T) {
+	t.Parallel()
+	checklistAgain(t, job.wait(t))
+}
+
+// Ctrl-C once verify's instance runs, its console attached, the config
+// drive and the overlay made: no domain, no volume, nothing in TMPDIR.
+// (Every other step: post-processor/verify's TestVerifyCancelAtEachStep,
+// against the fake driver.)
+func TestVerifyCancelled(t *testing.T) {
+	t.Parallel()
+	j := job.wait(t)
+	tmp := testenv.VMDir(t)
+	vm := testenv.DomainName(t)
+	p := testenv.PostProcessorTemplate(t, j.dir, j.image, "cloudimage-verify", fmt.Sprintf(`
+      domain_type = "qemu"
+      vm_name     = %q
+      report_file = %q`, vm, filepath.Join(j.dir, "cancel.json")))
+	log, err := testenv.PackerBuild(t, j.dir, tmp, p, "Waiting up to")
+	if err == nil {
+		t.Errorf("packer build went on after Ctrl-C:\n%s", log)
+	}
+	testenv.AssertNoLeftovers(t, testenv.Connect(t), vm)
+	testenv.AssertEmptyDir(t, tmp)
+}
+
 // mainJob is what the runs on the main job's image need of it.
 type mainJob struct {
-	l         *libvirt.Libvirt
-	dir, name string
+	dir       string
 	image     string           // the image uploaded to Glance
 	checklist []testenv.Result // the build's checklist report
+}
+
+// job hands the main job's image to the runs on it, once sysprep has
+// written it.
+var job = &handoff{ready: make(chan struct{})}
+
+type handoff struct {
+	once  sync.Once
+	ready chan struct{}
+	job   *mainJob
+}
+
+func (h *handoff) publish(j mainJob) { h.once.Do(func() { h.job = &j; close(h.ready) }) }
+
+// fail lets the waiters go without an image, if none was published.
+func (h *handoff) fail() { h.once.Do(func() { close(h.ready) }) }
+
+func (h *handoff) wait(t *testing.T) mainJob {
+	t.Helper()
+	testenv.Get(t, "CLOUDIMAGE_FIXTURE_IMAGE") // skips without PACKER_ACC
+	<-h.ready
+	if h.job == nil {
+		t.Fatal("the main job made no image (TestMainJob failed)")
+	}
+	return *h.job
+}
+
+// dirs are the folders of the package's tests that outlive the test that
+// made them: the main job's, which the runs on its image use.
+var dirs []string
+
+// jobDir is a folder QEMU can read, removed when every test of the
+// package has ended.
+func jobDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "cloudimage-vm-")
+	must(t, err)
+	must(t, os.Chmod(dir, 0o777))
+	dirs = append(dirs, dir)
+	return dir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, d := range dirs {
+		os.RemoveAll(d)
+	}
+	os.Exit(code)
 }
 
 func copyFile(t *testing.T, from, to string) {

@@ -1,4 +1,4 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
 # Packages through apt and grub through update-grub: the debian and ubuntu
 # families, sourced before the family's own file.
 
@@ -51,7 +51,7 @@ pkg_install() {
   for p in "$@"; do pkg_installed "$p" || missing="$missing $p"; done
   [ -n "$missing" ] || return 0
   step "installing$missing"
-  # shellcheck disable=SC2046
+  # shellcheck disable=SC2046,SC2086
   if [ -z "$APT_UPDATED" ]; then
     apt-get -q $(apt_opts) $APT_LOCK_WAIT update || return 1
     APT_UPDATED=1

@@ -1,4 +1,5 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
+# shellcheck disable=SC2034 # set here, read by the other files of the one script (script_test.go)
 # Family debian: Debian 10 to 13 (systemd; ifupdown, networkd or netplan). Sourced
 # after apt.sh and ifupdown.sh.
 

@@ -1,4 +1,5 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
+# shellcheck disable=SC2034 # set here, read by the other files of the one script (script_test.go)
 # Family el6: CentOS 6, RHEL 6 (upstart with sysvinit scripts: chkconfig and
 # service; yum; grub legacy's /boot/grub/grub.conf; iptables services;
 # ifcfg files; udev's persistent-net rules). cloud-init, cloud-utils-growpart

@@ -1,4 +1,5 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
+# shellcheck disable=SC2034 # set here, read by the other files of the one script (script_test.go)
 # Family el7: CentOS 7, RHEL 7 (systemd, yum, firewalld, NetworkManager with
 # ifcfg files, grub2 from /etc/default/grub).
 

@@ -1,4 +1,5 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
+# shellcheck disable=SC2034 # set here, read by the other files of the one script (script_test.go)
 # Family el8: RHEL-likes 8, 9 and 10 (Rocky, Alma, RHEL, CentOS Stream):
 # systemd, dnf, firewalld, NetworkManager (keyfiles; ifcfg files on 8),
 # BLS boot entries whose kernel arguments grubby sets.
@@ -8,6 +9,7 @@
 # ($CL_MIRROR/BaseOS/x86_64/os/).
 RPM_TOOL=dnf
 RPM_REPOS="BaseOS AppStream"
+# shellcheck disable=SC2016 # yum's $basearch
 RPM_REPO_PATH='$basearch/os/'
 
 # el_major: the release's major version (8, 9, 10).

@@ -1,4 +1,4 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
 # L08 for ifupdown systems (debian, ubuntu1604): the installer's stanzas
 # name the NIC; cloud-init renders every NIC into interfaces.d instead.
 

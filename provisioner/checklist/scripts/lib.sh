@@ -1,7 +1,8 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
 # The checklist's runtime, run by /bin/sh in the guest (dash, bash or
 # busybox). The provisioner sends one script: the CL_* settings, this file,
-# linux.sh, the family's file and a call to run_checklist.
+# linux.sh, the family's file and a call to run_checklist. ShellCheck checks
+# each file as dash, the narrowest of the three: POSIX sh with `local`.
 #
 # Every file path goes through $R, the root ("" in a guest; a prepared tree
 # in the family tests) and every command through PATH, so that the tests can

@@ -1,4 +1,4 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
 # The checklist items for Linux, shared by the families. A family file,
 # sourced after this one, defines the package functions (pkg_installed,
 # pkg_install, pkg_names: a role's names, unquoted, may be several), may replace the service functions (systemd here)
@@ -143,7 +143,7 @@ apply_L02() {
     esac
     step "removing swap file $f"
     swap_off "$f"
-    sed -i "\\|^[[:space:]]*$f[[:space:]]|d" "$R/etc/fstab"
+    sed -i "\\|^[[:space:]]*${f}[[:space:]]|d" "$R/etc/fstab"
     rm -f "$R$f"
   done
   active_swaps | while read -r f type; do
@@ -241,6 +241,7 @@ ds_unshadow() {
 
 apply_L03() {
   local s
+  # shellcheck disable=SC2046 # a list of names
   pkg_install $(pkg_names cloud-init) || return 1
   rm -f "$R/etc/cloud/cloud-init.disabled"
   cloud_cfg_write 90_cloudimage_datasources.cfg <<EOF
@@ -262,7 +263,12 @@ check_L03() {
     ok=1
   fi
   ds=$(cloud_cfg_value datasource_list)
-  evidence "datasource_list: ${ds:-(cloud-init's default: every datasource)}"
+  if [ -n "$ds" ]; then
+    evidence "datasource_list: $ds"
+  else
+    # Not in ${ds:-...}: a quote inside it is read differently by each sh.
+    evidence "datasource_list: (cloud-init's default: every datasource)"
+  fi
   for want in $(echo "$CL_DATASOURCES" | tr ',' ' '); do
     case $ds in *"$want"*) ;; *) [ -z "$ds" ] || { evidence "datasource $want is missing"; ok=1; } ;; esac
   done
@@ -332,6 +338,7 @@ check_L06() {
 
 # --- L07 guest-agent ------------------------------------------------------------------
 apply_L07() {
+  # shellcheck disable=SC2046 # a list of names
   pkg_install $(pkg_names qemu-guest-agent) || return 1
   svc_enable qemu-guest-agent
   # The agent starts when its channel appears; start it now where it can.
@@ -458,6 +465,7 @@ linux_check_L09() {
 
 # --- L10 growroot, L17 flavor-resize -----------------------------------------------------
 apply_L10() {
+  # shellcheck disable=SC2046 # a list of names
   pkg_install $(pkg_names growpart) || return 1
   cloud_cfg_write 90_cloudimage_growroot.cfg <<'EOF'
 # Written by the cloudimage-checklist provisioner (L10): grow the root
@@ -569,6 +577,7 @@ check_L12() {
 HTTPD=apache2
 
 apply_L13() {
+  # shellcheck disable=SC2046 # a list of names
   pkg_install $(pkg_names httpd) || return 1
   svc_enable "$HTTPD"
   svc_start "$HTTPD"

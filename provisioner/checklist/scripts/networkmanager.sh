@@ -1,4 +1,4 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
 # L11 for NetworkManager systems (el7, el8): NetworkManager brings a new NIC
 # up by DHCP ("Wired connection N") unless no-auto-default turns that off.
 

@@ -1,4 +1,4 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
 # L09 for the network scripts of el6 and el7: without NOZEROCONF they route
 # 169.254.0.0/16 on the NIC, in the way of the metadata service's
 # 169.254.169.254.

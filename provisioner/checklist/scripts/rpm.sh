@@ -1,4 +1,5 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
+# shellcheck disable=SC2034 # set here, read by the other files of the one script (script_test.go)
 # Packages through yum or dnf: the el families, sourced before the family's
 # own file. The family sets RPM_TOOL (yum or dnf), RPM_REPOS (the mirror's
 # repositories) and RPM_REPO_PATH (where a repository's packages are below
@@ -7,6 +8,7 @@
 HTTPD=httpd
 RPM_TOOL=yum
 RPM_REPOS="os updates extras"
+# shellcheck disable=SC2016 # yum's $basearch
 RPM_REPO_PATH='$basearch/'
 
 # pkg_names ROLE: the package names for a role.

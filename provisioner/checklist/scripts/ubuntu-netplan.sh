@@ -1,4 +1,5 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
+# shellcheck disable=SC2034 # set here, read by the other files of the one script (script_test.go)
 # Family ubuntu-netplan: Ubuntu 18.04 and later (systemd; netplan rendered
 # by cloud-init; Subiquity's cloud-init files; sshd_config.d on 22.04 and
 # later; ufw; grub2; apt). Sourced after apt.sh.

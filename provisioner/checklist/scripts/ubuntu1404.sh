@@ -1,4 +1,5 @@
-# shellcheck shell=sh
+# shellcheck shell=dash
+# shellcheck disable=SC2034 # set here, read by the other files of the one script (script_test.go)
 # Family ubuntu1404: Ubuntu 14.04 (upstart with sysvinit scripts; ifupdown
 # on eth0..; udev's persistent-net generator; ufw; grub2; apt).
 # Sourced after apt.sh.
@@ -89,7 +90,7 @@ apply_L08() {
   local f
   linux_apply_L08
   f=$R$ENI
-  if [ -n "$(grep -HsE '^[[:space:]]*(auto|allow-hotplug|iface)[[:space:]]+' "$f" | grep -vE '(auto|allow-hotplug|iface)[[:space:]]+lo([[:space:]]|$)')" ]; then
+  if grep -HsE '^[[:space:]]*(auto|allow-hotplug|iface)[[:space:]]+' "$f" | grep -qvE '(auto|allow-hotplug|iface)[[:space:]]+lo([[:space:]]|$)'; then
     step "moving the NICs of $ENI to $ENI_OURS"
     # Keeps lo's stanzas, "source" lines and comments.
     awk '

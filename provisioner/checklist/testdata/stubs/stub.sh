@@ -2,6 +2,8 @@
 # A stand-in for a package or service manager in the family tests: it
 # records each call in $STUB_LOG and keeps what it "installed" or
 # "enabled" in $STUB_STATE, so that later queries answer accordingly.
+# The tests set STUB_LOG and STUB_STATE, and may set STUB_GATE and STUB_UNITS.
+: "${STUB_LOG:?}" "${STUB_STATE:?}"
 name=$(basename "$0")
 echo "$name $*" >>"$STUB_LOG"
 mkdir -p "$STUB_STATE/pkg" "$STUB_STATE/svc"
@@ -17,7 +19,7 @@ case $name in
   apt-get | yum | dnf)
     # STUB_GATE: an install waits for that file, for up to 10 s (the test
     # that the step line before it is shown while it runs).
-    if [ -n "$STUB_GATE" ] && [ "$*" != "${*#* install }" ]; then
+    if [ -n "$STUB_GATE" ] && case "$*" in *" install "*) true ;; *) false ;; esac; then
       i=0
       while [ ! -e "$STUB_GATE" ]; do
         i=$((i + 1))
@@ -31,11 +33,11 @@ case $name in
       for f in $(provides "$a"); do mkdir -p "$CL_ROOT${f%/*}" && touch "$CL_ROOT$f" && chmod +x "$CL_ROOT$f"; done
     done ;;
   dpkg-query)
-    eval "pkg=\${$#}"
+    for pkg in "$@"; do :; done # the last argument
     [ -e "$STUB_STATE/pkg/$pkg" ] || exit 1
     echo "install ok installed" ;;
   rpm)
-    eval "pkg=\${$#}"
+    for pkg in "$@"; do :; done
     [ -e "$STUB_STATE/pkg/$pkg" ] ;;
   update-grub | grub2-mkconfig)
     # Regenerates the kernel lines' arguments from /etc/default/grub, as

@@ -1,0 +1,75 @@
+package image
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeQemuImg puts a qemu-img on PATH that records its arguments and
+// prints out; it returns the file the arguments go to.
+func fakeQemuImg(t *testing.T, out string) string {
+	t.Helper()
+	dir := t.TempDir()
+	args := filepath.Join(dir, "args")
+	script := "#!/bin/sh\necho \"$@\" >> " + args + "\nprintf '%s' '" + out + "'\n"
+	if err := os.WriteFile(filepath.Join(dir, "qemu-img"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return args
+}
+
+func calls(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// Every call names the format it expects: bytes a guest or a download
+// wrote are never left to qemu-img's guess (a raw disk holding a qcow2
+// header naming a host file as its backing file).
+func TestFormatsAreNamed(t *testing.T) {
+	args := fakeQemuImg(t, `{"format": "raw", "virtual-size": 1073741824, "actual-size": 4096}`)
+	ctx := context.Background()
+	info, err := Inspect(ctx, "/disk.raw", "raw")
+	if err != nil || info.Format != "raw" || info.VirtualSize != 1<<30 {
+		t.Fatalf("Inspect: %+v, %v", info, err)
+	}
+	if _, err := Inspect(ctx, "/download.img", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := Convert(ctx, "/disk.raw", "/out.qcow2", ConvertOptions{SrcFormat: "raw", Format: "qcow2", Compress: true, CompressionType: "zstd"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := CopyInto(ctx, "/base.qcow2", "qcow2", "/vol.raw", "raw"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"info --output=json -f raw /disk.raw",
+		"info --output=json /download.img", // a download, probed once
+		"convert -p -f raw -O qcow2 -c -o compression_type=zstd /disk.raw /out.qcow2",
+		"convert -n -f qcow2 -O raw /base.qcow2 /vol.raw",
+	}
+	if got := calls(t, args); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("qemu-img ran\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if err := Convert(ctx, "/disk", "/out", ConvertOptions{Format: "qcow2"}); err == nil || !strings.Contains(err.Error(), "never guessed") {
+		t.Errorf("Convert without a source format: %v", err)
+	}
+}
+
+// qemu-img -p's progress becomes one report per 10%.
+func TestProgress(t *testing.T) {
+	var got []float64
+	report := EveryTenPercent(func(p float64) { got = append(got, p) })
+	readProgress(strings.NewReader("    (0.00/100%)\r    (5.00/100%)\r    (12.50/100%)\r    (55.00/100%)\r    (100.00/100%)\r\n"), report)
+	if want := []float64{0, 12.5, 55, 100}; len(got) != len(want) || got[1] != 12.5 || got[3] != 100 {
+		t.Errorf("reports %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,88 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/packer-plugin-sdk/multistep"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
+)
+
+// stepDefine defines the instance's domain: its disk, the config drive and
+// a NIC with the instance's MAC. With user-mode networking the guest's SSH
+// and web server ports are forwarded to free host ports, held until
+// stepStart. Cleanup destroys and undefines the domain, unless
+// keep_on_failure keeps it.
+type stepDefine struct {
+	config   *Config
+	defined  bool
+	forwards *virt.Forwards
+}
+
+func (s *stepDefine) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
+	ui := state.Get("ui").(packersdk.Ui)
+	d := state.Get("driver").(virt.Driver)
+	in := state.Get("instance").(*instance)
+	c := s.config
+
+	m := virt.Machine{
+		Name: c.VMName, DomainType: c.DomainType, MachineType: c.MachineType,
+		MemoryMiB: uint(c.Memory), CPUs: uint(c.CPUs),
+		Disks: []virt.Disk{
+			{Path: state.Get("disk").(virt.Volume).Path, Format: "qcow2", Bus: c.DiskInterface, BootOrder: 1},
+			{Path: state.Get("config_drive").(string), Format: "raw", Device: "cdrom", Bus: c.CDROMInterface},
+		},
+		NIC: &virt.NIC{Model: c.NetDevice, MAC: in.mac},
+	}
+	if c.Firmware == "uefi" {
+		m.EFI = &virt.EFI{}
+	}
+	g := &guest{host: "127.0.0.1", sshPort: c.SSHPort, httpPort: c.HTTPPort}
+	switch c.NetworkMode {
+	case virt.NetworkUser:
+		f, err := virt.ReserveForwards(ctx, c.LibvirtURI, c.HostPortMin, c.HostPortMax, c.SSHPort, c.HTTPPort)
+		if err != nil {
+			return step.Halt(state, err)
+		}
+		s.forwards = f
+		state.Put("forwards", f)
+		g.host, g.sshPort, g.httpPort = f.Host, f.Ports[0], f.Ports[1]
+		m.NIC.User = f.UserNet()
+		ui.Say(fmt.Sprintf("Forwarding %s:%d to the guest's SSH port, %s:%d to its web server", f.Listen, g.sshPort, f.Listen, g.httpPort))
+	case virt.NetworkLibvirt:
+		m.NIC.Network = c.Network
+	case virt.NetworkBridge:
+		m.NIC.Bridge = c.NetworkBridge
+	}
+	state.Put("guest", g)
+
+	ui.Say(fmt.Sprintf("Booting the image as instance %s (%s, %s, %d CPUs, %d MiB, %s, MAC %s)...",
+		c.VMName, c.DomainType, m.MachineType, c.CPUs, c.Memory, c.Datasource, in.mac))
+	dom, err := virt.DefineNew(d, m)
+	if err != nil {
+		return step.Halt(state, err)
+	}
+	s.defined = true
+	state.Put("domain", dom)
+	return multistep.ActionContinue
+}
+
+func (s *stepDefine) Cleanup(state multistep.StateBag) {
+	if s.forwards != nil {
+		s.forwards.Release()
+	}
+	if !s.defined {
+		return
+	}
+	ui := state.Get("ui").(packersdk.Ui)
+	if keep(state, s.config) {
+		ui.Say(fmt.Sprintf("keep_on_failure: domain %s is left running (virsh console %s; virsh destroy and undefine it, and delete its volumes, when done)", s.config.VMName, s.config.VMName))
+		return
+	}
+	if err := state.Get("driver").(virt.Driver).Remove(s.config.VMName); err != nil {
+		ui.Error(err.Error())
+	}
+}
