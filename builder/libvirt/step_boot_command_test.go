@@ -64,7 +64,7 @@ func (s *rfbServer) session(c net.Conn) {
 	s.auth = true
 	s.mu.Unlock()
 	_, _ = c.Write([]byte{0, 0, 0, 0}) // SecurityResult: OK
-	if read(1) == nil {          // ClientInit
+	if read(1) == nil {                // ClientInit
 		return
 	}
 	// ServerInit: 800x600, a 32-bit true-colour pixel format, a name.
