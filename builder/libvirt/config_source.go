@@ -72,8 +72,18 @@ func (c *Config) checkBaseImageSize() []error {
 	if err != nil {
 		return []error{fmt.Errorf("disk_image_url: %w", err)}
 	}
-	if c.diskBytes < info.VirtualSize {
-		return []error{fmt.Errorf("disk_size %s is smaller than the base image's virtual size (%d bytes)", c.DiskSize, info.VirtualSize)}
+	if err := c.fitsBaseImage(info); err != nil {
+		return []error{err}
+	}
+	return nil
+}
+
+// fitsBaseImage fails a disk_size smaller than the base image: the copy or
+// overlay would cut its end off. Prepare asks it of a local file, the
+// build of the downloaded one.
+func (c *Config) fitsBaseImage(base image.Info) error {
+	if c.diskBytes > 0 && c.diskBytes < base.VirtualSize {
+		return fmt.Errorf("disk_size %s is smaller than the base image's virtual size (%d bytes)", c.DiskSize, base.VirtualSize)
 	}
 	return nil
 }

@@ -20,27 +20,15 @@ type rfbServer struct {
 	auth  bool // the client answered the VNC authentication challenge
 }
 
+// serve listens on loopback (step_wait_for_ssh_test's serve) and returns
+// the port.
 func (s *rfbServer) serve(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go s.session(c)
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
+	_, port := serve(t, s.session)
+	return port
 }
 
 func (s *rfbServer) session(c net.Conn) {
-	defer c.Close()
 	buf := make([]byte, 64)
 	read := func(n int) []byte {
 		if _, err := io.ReadFull(c, buf[:n]); err != nil {

@@ -30,8 +30,8 @@ func (s *stepInspectBase) Run(ctx context.Context, state multistep.StateBag) mul
 	if err != nil {
 		return step.Halt(state, fmt.Errorf("disk_image_url: %w", err))
 	}
-	if c.diskBytes > 0 && c.diskBytes < info.VirtualSize {
-		return step.Halt(state, fmt.Errorf("disk_size %s is smaller than the base image's virtual size (%d bytes)", c.DiskSize, info.VirtualSize))
+	if err := c.fitsBaseImage(info); err != nil {
+		return step.Halt(state, err)
 	}
 	state.Get("ui").(packersdk.Ui).Say(fmt.Sprintf("Base image: %s, %d MiB virtual", info.Format, info.VirtualSize>>20))
 	state.Put("base_image_info", info)

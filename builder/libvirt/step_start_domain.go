@@ -3,8 +3,6 @@ package libvirt
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
@@ -15,38 +13,27 @@ import (
 )
 
 // stepStartDomain starts the domain with its serial console streamed into
-// <output_directory>/console.log from the first line the firmware prints
-// (virt.Driver.Start), and reads the VNC port libvirt gave it. The domain
-// itself is destroyed by stepDefineDomain's cleanup.
+// <output_directory>/console.log (step.Start, as verify starts its
+// instance), and reads the VNC port libvirt gave it. The domain itself is
+// destroyed by stepDefineDomain's cleanup.
 type stepStartDomain struct {
-	config   *Config
-	attached io.Closer
-	log      *os.File
+	config *Config
+	start  step.Start
 }
 
 func (s *stepStartDomain) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
-	d := state.Get("driver").(virt.Driver)
-	dom := state.Get("domain").(virt.Domain)
 	c := s.config
-
 	logPath := filepath.Join(c.OutputDir, "console.log")
-	var err error
-	if s.log, err = os.Create(logPath); err != nil {
-		return step.Halt(state, err)
-	}
-	state.Put("console_log", logPath)
 	putData(state, "ConsoleLog", logPath)
-	// Release the reserved ports for QEMU's forwards to take.
-	if f, ok := state.GetOk("forwards"); ok {
-		f.(*virt.Forwards).Release()
-	}
 	ui.Say("Starting the domain...")
-	if s.attached, err = d.Start(ctx, dom, s.log); err != nil {
-		return step.Halt(state, err)
+	s.start.LogPath = logPath
+	if action := s.start.Run(ctx, state); action != multistep.ActionContinue {
+		return action
 	}
 	if !c.DisableVNC {
-		port, err := d.VNCPort(dom)
+		d := state.Get("driver").(virt.Driver)
+		port, err := d.VNCPort(state.Get("domain").(virt.Domain))
 		if err != nil {
 			return step.Halt(state, err)
 		}
@@ -59,11 +46,4 @@ func (s *stepStartDomain) Run(ctx context.Context, state multistep.StateBag) mul
 	return multistep.ActionContinue
 }
 
-func (s *stepStartDomain) Cleanup(state multistep.StateBag) {
-	if s.attached != nil {
-		_ = s.attached.Close()
-	}
-	if s.log != nil {
-		_ = s.log.Close()
-	}
-}
+func (s *stepStartDomain) Cleanup(state multistep.StateBag) { s.start.Cleanup(state) }

@@ -25,15 +25,15 @@ var diskExtensions = []string{".qcow2", ".img", ".raw", ".vmdk", ".vhdx", ".vhd"
 // neither is probed with qemu-img, once.
 func Disk(ctx context.Context, a packersdk.Artifact) (string, image.Info, error) {
 	path := DiskPath(a)
+	format, size := DiskFormat(a), VirtualSize(a)
+	if path != "" && format != "" && size > 0 {
+		return path, image.Info{Format: format, VirtualSize: size}, nil
+	}
 	if path == "" {
 		var err error
 		if path, err = onlyDisk(ctx, a); err != nil {
 			return "", image.Info{}, err
 		}
-	}
-	format, size := DiskFormat(a), VirtualSize(a)
-	if DiskPath(a) != "" && format != "" && size > 0 {
-		return path, image.Info{Format: format, VirtualSize: size}, nil
 	}
 	info, err := image.Inspect(ctx, path, format)
 	if err != nil {

@@ -70,17 +70,17 @@ func Stage(ctx context.Context, d Driver, pool, src, name, format string, ui UI)
 		return Staged{Path: src}, nil
 	}
 	ui.Say(fmt.Sprintf("Uploading %s to volume %s of pool %s (QEMU cannot read it in place: %s)...", filepath.Base(src), name, pool, why))
-	vol, err := UploadFile(ctx, d, pool, src, name, format, ui)
+	vol, err := uploadFile(ctx, d, pool, src, name, format, ui)
 	if err != nil {
 		return Staged{}, err
 	}
 	return Staged{Path: vol.Path, Volume: name, Why: why}, nil
 }
 
-// UploadFile copies the local file src into a new volume of pool,
+// uploadFile copies the local file src into a new volume of pool,
 // replacing a leftover of that name, and returns it. A failed upload
 // leaves no volume.
-func UploadFile(ctx context.Context, d Driver, pool, src, name, format string, ui UI) (Volume, error) {
+func uploadFile(ctx context.Context, d Driver, pool, src, name, format string, ui UI) (Volume, error) {
 	f, err := os.Open(src)
 	if err != nil {
 		return Volume{}, err

@@ -88,10 +88,7 @@ func TestHiddenImages(t *testing.T) {
 			t.Fatalf("%v\n%s", r.err, r.ui)
 		}
 		img := f.only(t, "debian-12", disk)
-		var left []string
-		for _, i := range f.all() {
-			left = append(left, i.ID+" "+i.Name)
-		}
+		left := f.ids()
 		if want := []string{"current debian-12-20240103T000000Z", img.ID + " debian-12"}; !slices.Equal(left, want) || !img.Hidden {
 			t.Errorf("Glance holds %v (the new one hidden: %v), want %v, hidden", left, img.Hidden, want)
 		}

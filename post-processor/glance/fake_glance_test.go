@@ -195,6 +195,15 @@ func (f *fakeCloud) names() []string {
 	return names
 }
 
+// ids is "id name" of each image Glance holds, oldest first.
+func (f *fakeCloud) ids() []string {
+	var ids []string
+	for _, img := range f.all() {
+		ids = append(ids, img.ID+" "+img.Name)
+	}
+	return ids
+}
+
 func (f *fakeCloud) eventLog() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -279,12 +288,21 @@ func (f *fakeCloud) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"images": list, "first": "/v2/images", "schema": "/v2/schemas/images"})
 }
 
-func (f *fakeCloud) get(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// found is the image of the request's {id}, or nil after a 404 answer.
+// The caller holds f.mu.
+func (f *fakeCloud) found(w http.ResponseWriter, r *http.Request) *fakeImage {
 	img := f.images[r.PathValue("id")]
 	if img == nil {
 		http.Error(w, "404 Not Found", http.StatusNotFound)
+	}
+	return img
+}
+
+func (f *fakeCloud) get(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	img := f.found(w, r)
+	if img == nil {
 		return
 	}
 	if len(img.pending) > 0 {
@@ -309,9 +327,8 @@ func (f *fakeCloud) patch(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	img := f.images[r.PathValue("id")]
+	img := f.found(w, r)
 	if img == nil {
-		http.Error(w, "404 Not Found", http.StatusNotFound)
 		return
 	}
 	for _, op := range ops {
@@ -383,9 +400,8 @@ func (f *fakeCloud) stage(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	img := f.images[r.PathValue("id")]
+	img := f.found(w, r)
 	if img == nil {
-		http.Error(w, "404 Not Found", http.StatusNotFound)
 		return
 	}
 	img.Data, img.Status = data, "uploading"
@@ -404,9 +420,8 @@ func (f *fakeCloud) importData(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.imports = append(f.imports, req)
-	img := f.images[r.PathValue("id")]
+	img := f.found(w, r)
 	if img == nil {
-		http.Error(w, "404 Not Found", http.StatusNotFound)
 		return
 	}
 	if img.Status != "uploading" {
@@ -438,9 +453,8 @@ func (f *fakeCloud) addMember(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	img := f.images[r.PathValue("id")]
+	img := f.found(w, r)
 	if img == nil {
-		http.Error(w, "404 Not Found", http.StatusNotFound)
 		return
 	}
 	if img.Visibility != "shared" {

@@ -573,10 +573,7 @@ func TestKeepReleases(t *testing.T) {
 		t.Fatalf("%v\n%s", r.err, r.ui)
 	}
 	img := f.only(t, "debian-12", disk)
-	var left []string
-	for _, i := range f.all() {
-		left = append(left, i.ID+" "+i.Name)
-	}
+	left := f.ids()
 	want := []string{
 		"r2 debian-12-20240102T000000Z", "current debian-12-20240104T000000Z",
 		"other-name debian-12-slim", "other-project debian-12-20231231T000000Z", img.ID + " debian-12",

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/hcl/v2/hcldec"
@@ -103,7 +104,7 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a pack
 		&commonsteps.StepCreateCD{Content: files, Label: label},
 		&stepStageConfigDrive{config: &c},
 		&stepDefine{config: &c},
-		&stepStart{dir: dir},
+		&step.Start{LogPath: filepath.Join(dir, "console.log")},
 		&stepCheck{config: &c, waits: w},
 		&stepReport{config: &c},
 	}
