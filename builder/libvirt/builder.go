@@ -62,7 +62,10 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 	if b.img != nil {
 		img = *b.img
 	}
-	steps := []multistep.Step{&step.Connect{URI: c.LibvirtURI, Pool: c.StoragePool, DomainType: &c.DomainType, Dial: dial}}
+	steps := []multistep.Step{
+		&step.Connect{URI: c.LibvirtURI, Pool: c.StoragePool, DomainType: &c.DomainType, Dial: dial},
+		&step.Claim{Name: c.VMName, Component: "cloudimage-libvirt", DomainType: &c.DomainType, Force: c.PackerForce},
+	}
 	if c.DiskImageURL != "" {
 		steps = append(steps, &commonsteps.StepDownload{
 			Checksum: c.DiskImageChecksum, Description: "base image", ResultKey: "base_image_path",
@@ -83,7 +86,7 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 		})
 	}
 	steps = append(steps,
-		&commonsteps.StepOutputDir{Force: c.PackerForce, Path: c.OutputDir},
+		&stepOutputDir{StepOutputDir: commonsteps.StepOutputDir{Force: c.PackerForce, Path: c.OutputDir}},
 		&commonsteps.StepCreateFloppy{
 			Files: c.FloppyFiles, Directories: c.FloppyDirectories, Content: c.FloppyContent, Label: c.FloppyLabel,
 		},

@@ -96,7 +96,7 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 	if errs != nil && len(errs.Errors) > 0 {
 		return warnings, errs
 	}
-	packersdk.LogSecretFilter.Set(c.VNCPassword, c.Comm.SSHPassword, c.Comm.WinRMPassword)
+	packersdk.LogSecretFilter.Set(c.VNCPassword, c.Comm.SSHPassword, c.Comm.WinRMPassword, virt.URIPassword(c.LibvirtURI))
 	return warnings, nil
 }
 
@@ -109,7 +109,7 @@ func (c *Config) checkCombinations() []error {
 	if c.DiskImageURL != "" && !c.UseBackingFile && !virt.IsLocal(c.LibvirtURI) {
 		// The copy is written with qemu-img on this machine, into a file
 		// of the libvirt host.
-		errs = append(errs, fmt.Errorf("disk_image_url: on a remote libvirt host (%s) the base image is used as a backing file only: set use_backing_file = true", c.LibvirtURI))
+		errs = append(errs, fmt.Errorf("disk_image_url: on a remote libvirt host (%s) the base image is used as a backing file only: set use_backing_file = true", virt.Redact(c.LibvirtURI)))
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("shutdown_timeout %s: must not be negative", c.ShutdownTimeout))

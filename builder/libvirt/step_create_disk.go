@@ -18,7 +18,8 @@ const defaultISODiskSize = 10 << 30
 
 // stepCreateDisk creates the build disk as a volume of the storage pool:
 // empty for an ISO build, an overlay on or a copy of the base image
-// otherwise. Cleanup deletes it.
+// otherwise. Cleanup deletes it; a volume of its name that the build did
+// not create stops the build and is left alone.
 type stepCreateDisk struct {
 	config *Config
 	// copyInto is image.CopyInto; tests replace it.
@@ -28,7 +29,7 @@ type stepCreateDisk struct {
 
 func (s *stepCreateDisk) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
-	d := state.Get("driver").(virt.Driver)
+	owned := state.Get("owned").(*virt.Owned)
 	c := s.config
 	name := c.VMName + "." + c.DiskFormat
 
@@ -51,7 +52,7 @@ func (s *stepCreateDisk) Run(ctx context.Context, state multistep.StateBag) mult
 		how = "a copy of the base image"
 	}
 	ui.Say(fmt.Sprintf("Creating disk %s (%s, %d MiB, %s) in pool %s...", name, c.DiskFormat, spec.Capacity>>20, how, c.StoragePool))
-	vol, err := virt.CreateNew(d, c.StoragePool, spec)
+	vol, err := owned.CreateVolume(c.StoragePool, spec)
 	if err != nil {
 		return step.Halt(state, err)
 	}
@@ -73,8 +74,8 @@ func (s *stepCreateDisk) Cleanup(state multistep.StateBag) {
 	if s.name == "" {
 		return
 	}
-	d := state.Get("driver").(virt.Driver)
-	if err := d.DeleteVolume(s.config.StoragePool, s.name); err != nil {
+	owned := state.Get("owned").(*virt.Owned)
+	if err := owned.DeleteVolume(s.config.StoragePool, s.name); err != nil {
 		state.Get("ui").(packersdk.Ui).Error(err.Error())
 	}
 }

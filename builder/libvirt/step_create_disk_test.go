@@ -107,8 +107,27 @@ func TestStepCreateDiskFailures(t *testing.T) {
 			t.Errorf("error %v; the user saw %q", st.err(), st.ui.Errors())
 		}
 		s.Cleanup(st.state)
-		if st.d.Called("DeleteVolume") != 1 { // the leftover check only
+		if st.d.Called("DeleteVolume") != 0 {
 			t.Errorf("calls %v: cleanup deleted a volume it never made", st.d.Calls)
+		}
+	})
+	// A volume of the disk's name that the build did not make: on a shared
+	// host, web01.qcow2 may be a production VM's disk.
+	t.Run("a volume of its name exists", func(t *testing.T) {
+		for _, force := range []bool{false, true} {
+			c := stepConfig(t, map[string]interface{}{"vm_name": "web"})
+			c.PackerForce = force
+			st := newStepTest(t, c)
+			st.d.Foreign("", nil, "web.qcow2")
+			s := &stepCreateDisk{config: c}
+			st.run(s, multistep.ActionHalt)
+			if !strings.Contains(st.err().Error(), "volume web.qcow2 exists in pool default, and this build did not create it") {
+				t.Errorf("-force %v: error %v", force, st.err())
+			}
+			s.Cleanup(st.state)
+			if st.d.Called("DeleteVolume") != 0 || st.d.Volume("default", "web.qcow2").Spec.Capacity != 16 {
+				t.Errorf("-force %v: calls %v: the foreign volume was touched", force, st.d.Calls)
+			}
 		}
 	})
 	t.Run("the copy fails", func(t *testing.T) {

@@ -11,8 +11,9 @@ import (
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
 
-// stepDefineDomain defines the build's domain; cleanup destroys and
-// undefines it. With user-mode networking it also reserves the host port
+// stepDefineDomain defines the build's domain in place of the placeholder
+// step.Claim made; cleanup forces it off, before the volumes it uses go
+// (step.Claim undefines it last). With user-mode networking it also reserves the host port
 // forwarded to the communicator, which stepStartDomain releases for QEMU.
 type stepDefineDomain struct {
 	config   *Config
@@ -22,7 +23,7 @@ type stepDefineDomain struct {
 
 func (s *stepDefineDomain) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
-	d := state.Get("driver").(virt.Driver)
+	owned := state.Get("owned").(*virt.Owned)
 	c := s.config
 	putData(state, "VMName", c.VMName)
 	putData(state, "DomainType", c.DomainType)
@@ -44,7 +45,7 @@ func (s *stepDefineDomain) Run(ctx context.Context, state multistep.StateBag) mu
 	}
 
 	ui.Say(fmt.Sprintf("Defining domain %s (%s, %s, %d CPUs, %d MiB)...", c.VMName, c.DomainType, c.MachineType, c.CPUs, c.Memory))
-	dom, err := virt.DefineNew(d, m)
+	dom, err := owned.Define(m)
 	if err != nil {
 		return step.Halt(state, err)
 	}
@@ -109,7 +110,7 @@ func (s *stepDefineDomain) Cleanup(state multistep.StateBag) {
 		return
 	}
 	d := state.Get("driver").(virt.Driver)
-	if err := d.Remove(s.config.VMName); err != nil {
+	if err := d.Destroy(state.Get("domain").(virt.Domain)); err != nil {
 		state.Get("ui").(packersdk.Ui).Error(err.Error())
 	}
 }

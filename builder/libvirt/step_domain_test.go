@@ -79,10 +79,17 @@ func TestStepDefineDomain(t *testing.T) {
 		}
 	}
 
-	// A later step fails: cleanup removes the domain and frees the port.
+	// A later step fails: cleanup forces the domain off and frees the
+	// port; the claim's cleanup, last, removes the domain.
 	s.Cleanup(st.state)
+	if st.d.Called("Destroy", "web") != 1 || st.d.Called("Remove") != 0 {
+		t.Errorf("after cleanup: calls %v", st.d.Calls)
+	}
+	if err := st.state.Get("owned").(*virt.Owned).Release(); err != nil {
+		t.Fatal(err)
+	}
 	if names := st.d.DomainNames(); len(names) != 0 {
-		t.Errorf("after cleanup: domains %v", names)
+		t.Errorf("after the release: domains %v", names)
 	}
 	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
@@ -125,8 +132,8 @@ func TestStepDefineDomainFails(t *testing.T) {
 		t.Errorf("the user saw %q", st.ui.Errors())
 	}
 	s.Cleanup(st.state)
-	if n := st.d.Called("Remove"); n != 1 { // the leftover check only
-		t.Errorf("Remove called %d times: cleanup removed a domain it never defined", n)
+	if n := st.d.Called("Remove") + st.d.Called("Destroy"); n != 0 {
+		t.Errorf("Remove or Destroy called %d times: cleanup touched a domain it never defined", n)
 	}
 	port := st.state.Get("comm_port").(int)
 	if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
@@ -171,8 +178,8 @@ func TestStepStartDomain(t *testing.T) {
 
 	s.Cleanup(st.state)
 	define.Cleanup(st.state)
-	if st.d.Called("Detach", "web") != 1 || len(st.d.DomainNames()) != 0 {
-		t.Errorf("after cleanup: calls %v, domains %v", st.d.Calls, st.d.DomainNames())
+	if st.d.Called("Detach", "web") != 1 || st.d.Domain("web").State != fake.Defined {
+		t.Errorf("after cleanup: calls %v, domain %+v", st.d.Calls, st.d.Domain("web"))
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 func running(t *testing.T, c *Config) (*stepTest, virt.Domain) {
 	t.Helper()
 	st := newStepTest(t, c)
-	dom, err := st.d.Define(virt.Machine{Name: c.VMName, DomainType: "qemu", MemoryMiB: 512})
+	dom, err := st.state.Get("owned").(*virt.Owned).Define(virt.Machine{Name: c.VMName, DomainType: "qemu", MemoryMiB: 512})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package libvirt
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -36,7 +37,7 @@ var stagedFiles = []stagedFile{
 
 func (s *stepStageFiles) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
-	d := state.Get("driver").(virt.Driver)
+	owned := state.Get("owned").(*virt.Owned)
 	c := s.config
 	files := slices.Clone(stagedFiles)
 	for i := range c.AdditionalISOFiles {
@@ -56,8 +57,15 @@ func (s *stepStageFiles) Run(ctx context.Context, state multistep.StateBag) mult
 			format = state.Get("base_image_info").(image.Info).Format
 		}
 		src := path.(string)
+		if f.role == "cd" || f.role == "floppy" {
+			// They may hold passwords (user-data, a kickstart): for root
+			// and QEMU, which libvirt hands them to, only.
+			if err := os.Chmod(src, 0o600); err != nil {
+				return step.Halt(state, err)
+			}
+		}
 		name := fmt.Sprintf("%s-%s%s", c.VMName, f.role, filepath.Ext(src))
-		staged, err := virt.Stage(ctx, d, c.StoragePool, src, name, format, ui)
+		staged, err := virt.Stage(ctx, owned, c.StoragePool, src, name, format, ui)
 		if err != nil {
 			return step.Halt(state, err)
 		}
@@ -73,9 +81,9 @@ func (s *stepStageFiles) Cleanup(state multistep.StateBag) {
 	if len(s.uploaded) == 0 {
 		return
 	}
-	d := state.Get("driver").(virt.Driver)
+	owned := state.Get("owned").(*virt.Owned)
 	for _, name := range s.uploaded {
-		if err := d.DeleteVolume(s.config.StoragePool, name); err != nil {
+		if err := owned.DeleteVolume(s.config.StoragePool, name); err != nil {
 			state.Get("ui").(packersdk.Ui).Error(err.Error())
 		}
 	}

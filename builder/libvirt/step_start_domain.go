@@ -38,7 +38,7 @@ func (s *stepStartDomain) Run(ctx context.Context, state multistep.StateBag) mul
 			return step.Halt(state, err)
 		}
 		state.Put("vnc_port", port)
-		ui.Say(fmt.Sprintf("VNC: %s:%d (serial console: %s)", c.VNCBindAddress, port, logPath))
+		ui.Say(fmt.Sprintf("VNC: %s:%d", c.VNCBindAddress, port))
 		if c.PackerDebug {
 			ui.Say(fmt.Sprintf("VNC password: %s", c.VNCPassword))
 		}

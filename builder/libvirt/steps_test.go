@@ -33,6 +33,12 @@ func newStepTest(t *testing.T, c *Config) *stepTest {
 	state.Put("ui", ui)
 	state.Put("config", c)
 	state.Put("driver", virt.Driver(d))
+	// As step.Claim leaves it: the build's placeholder domain, marked.
+	owned, err := virt.Claim(d, c.VMName, "qemu", "cloudimage-libvirt", false, ui.Say)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state.Put("owned", owned)
 	return &stepTest{t: t, state: state, ui: ui, d: d}
 }
 

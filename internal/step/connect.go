@@ -29,7 +29,7 @@ func Libvirt(uri string) (virt.Driver, error) { return virt.Dial(uri) }
 
 func (s *Connect) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
-	ui.Say(fmt.Sprintf("Connecting to libvirt at %s...", s.URI))
+	ui.Say(fmt.Sprintf("Connecting to libvirt at %s...", virt.Redact(s.URI)))
 	d, err := s.Dial(s.URI)
 	if err != nil {
 		return Halt(state, err)

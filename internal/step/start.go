@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
@@ -27,10 +28,12 @@ func (s *Start) Run(ctx context.Context, state multistep.StateBag) multistep.Ste
 	d := state.Get("driver").(virt.Driver)
 	dom := state.Get("domain").(virt.Domain)
 	var err error
-	if s.log, err = os.Create(s.LogPath); err != nil {
+	// Not world-readable: a guest may print what it should not.
+	if s.log, err = os.OpenFile(s.LogPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
 		return Halt(state, err)
 	}
 	state.Put("console_log", s.LogPath)
+	state.Get("ui").(packersdk.Ui).Say("Serial console log: " + s.LogPath)
 	if f, ok := state.GetOk("forwards"); ok {
 		f.(*virt.Forwards).Release()
 	}

@@ -3,9 +3,11 @@
 package virt
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -28,8 +30,14 @@ var transports = []string{"", "unix", "tcp", "tls", "ssh", "libssh", "libssh2"}
 func ParseURI(uri string) (*url.URL, error) {
 	u, err := url.Parse(uri)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not a URI: %w", uri, err)
+		// url.Error holds the URI as it is, password included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%q is not a URI: %w", Redact(uri), err)
 	}
+	uri = u.Redacted()
 	driver, transport, plus := strings.Cut(u.Scheme, "+")
 	if driver != "qemu" {
 		return nil, fmt.Errorf("%q: the driver must be qemu, as in qemu:///system or qemu+ssh://user@host/system", uri)
@@ -55,6 +63,31 @@ func ParseURI(uri string) (*url.URL, error) {
 		}
 	}
 	return u, nil
+}
+
+// userinfo is the user and password part of a URI that url.Parse refused.
+var userinfo = regexp.MustCompile(`(://[^/@:]*):[^/@]*@`)
+
+// Redact is uri as messages may show it: a password in it replaced, as
+// url.URL.Redacted does; uri holds no other secret.
+func Redact(uri string) string {
+	if u, err := url.Parse(uri); err == nil {
+		return u.Redacted()
+	}
+	return userinfo.ReplaceAllString(uri, "$1:xxxxx@")
+}
+
+// URIPassword is the password in uri, "" when none: for Packer's secret
+// filter, so that the plugin's logs never show it either.
+func URIPassword(uri string) string {
+	if u, err := url.Parse(uri); err == nil && u.User != nil {
+		pw, _ := u.User.Password()
+		return pw
+	}
+	if m := userinfo.FindStringSubmatch(uri); m != nil {
+		return strings.TrimSuffix(strings.TrimPrefix(m[0], m[1]+":"), "@")
+	}
+	return ""
 }
 
 // dialURI is the URI handed to go-libvirt. Its ssh transport takes no
@@ -86,7 +119,11 @@ func Connect(uri string) (*libvirt.Libvirt, error) {
 	}
 	l, err := libvirt.ConnectToURI(dialURI(u))
 	if err != nil {
-		return nil, fmt.Errorf("connecting to libvirt at %s: %w", uri, err)
+		msg := err.Error()
+		if pw := URIPassword(uri); pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+		return nil, fmt.Errorf("connecting to libvirt at %s: %s", Redact(uri), msg)
 	}
 	return l, nil
 }

@@ -252,3 +252,28 @@ func TestDialURI(t *testing.T) {
 		}
 	}
 }
+
+// A password in libvirt_uri never shows: not in messages, not in the
+// errors of a URI url.Parse refuses.
+func TestURIPasswordHidden(t *testing.T) {
+	for _, tc := range []struct{ uri, shown, pw string }{
+		{"qemu+ssh://admin:Zq9-pw@kvm.example/system", "qemu+ssh://admin:xxxxx@kvm.example/system", "Zq9-pw"},
+		{"qemu+ssh://admin:Zq9-pw@kvm.example:bad/system", "qemu+ssh://admin:xxxxx@kvm.example:bad/system", "Zq9-pw"},
+		{"qemu:///system", "qemu:///system", ""},
+	} {
+		if got := Redact(tc.uri); got != tc.shown {
+			t.Errorf("Redact(%q) = %q, want %q", tc.uri, got, tc.shown)
+		}
+		if got := URIPassword(tc.uri); got != tc.pw {
+			t.Errorf("URIPassword(%q) = %q, want %q", tc.uri, got, tc.pw)
+		}
+	}
+	_, err := ParseURI("qemu+ssh://admin:Zq9-pw@kvm.example:bad/system")
+	if err == nil || strings.Contains(err.Error(), "Zq9") {
+		t.Errorf("ParseURI: %v", err)
+	}
+	_, err = ParseURI("xen+ssh://admin:Zq9-pw@kvm.example/system")
+	if err == nil || strings.Contains(err.Error(), "Zq9") {
+		t.Errorf("ParseURI: %v", err)
+	}
+}

@@ -24,24 +24,50 @@ func (d *Libvirt) Define(m Machine) (Domain, error) {
 	return dom, nil
 }
 
-// Remove destroys the named domain if it runs and undefines it, with its
-// NVRAM. A domain that does not exist is not an error: cleanup paths call
-// this whatever state the build reached.
-func (d *Libvirt) Remove(name string) error {
-	dom, err := d.conn.DomainLookupByName(name)
-	if libvirt.IsNotFound(err) {
+// Remove destroys dom if it runs and undefines it, with its NVRAM. It
+// looks the domain up by UUID, so that another domain that took the name
+// since is never touched. A domain that does not exist is not an error:
+// cleanup paths call this whatever state the build reached.
+func (d *Libvirt) Remove(dom Domain) error {
+	if _, err := d.conn.DomainLookupByUUID(dom.UUID); libvirt.IsNotFound(err) {
 		return nil
 	} else if err != nil {
-		return fmt.Errorf("looking up domain %s: %w", name, err)
+		return fmt.Errorf("looking up domain %s: %w", dom.Name, err)
 	}
 	d.unwatch(dom)
 	if err := d.Destroy(dom); err != nil {
 		return err
 	}
 	if err := d.conn.DomainUndefineFlags(dom, libvirt.DomainUndefineNvram); err != nil && !libvirt.IsNotFound(err) {
-		return fmt.Errorf("undefining domain %s: %w", name, err)
+		return fmt.Errorf("undefining domain %s: %w", dom.Name, err)
 	}
 	return nil
+}
+
+// Mark finds the domain named name and reads the plugin's mark from its
+// persistent definition.
+func (d *Libvirt) Mark(name string) (*Found, error) {
+	dom, err := d.conn.DomainLookupByName(name)
+	if libvirt.IsNotFound(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("looking up domain %s: %w", name, err)
+	}
+	x, err := d.conn.DomainGetXMLDesc(dom, libvirt.DomainXMLInactive)
+	if err != nil {
+		return nil, fmt.Errorf("domain %s: %w", name, err)
+	}
+	var xd libvirtxml.Domain
+	if err := xd.Unmarshal(x); err != nil {
+		return nil, fmt.Errorf("domain %s: %w", name, err)
+	}
+	found := &Found{Domain: dom}
+	if xd.Metadata != nil {
+		if found.Mark, err = ParseMark(xd.Metadata.XML); err != nil {
+			return nil, fmt.Errorf("domain %s: %w", name, err)
+		}
+	}
+	return found, nil
 }
 
 // Destroy forces dom off; a domain already off, or gone, is not an error.

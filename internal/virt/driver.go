@@ -43,7 +43,8 @@ type Driver interface {
 	// VolumeAllocation is how many bytes vol takes on the host.
 	VolumeAllocation(vol Volume) (uint64, error)
 
-	// Define defines m as a persistent domain, not started.
+	// Define defines m as a persistent domain, not started; with m.UUID
+	// set, it replaces the definition of that domain.
 	Define(m Machine) (Domain, error)
 	// Start starts dom paused, streams its serial console into console,
 	// watches its lifecycle events, and only then lets it run, so that
@@ -59,9 +60,15 @@ type Driver interface {
 	WaitStopped(ctx context.Context, dom Domain) bool
 	// Destroy forces dom off; a domain already off is not an error.
 	Destroy(dom Domain) error
-	// Remove destroys the named domain if it runs and undefines it, NVRAM
-	// included. A domain that does not exist is not an error.
-	Remove(name string) error
+	// Remove destroys dom if it runs and undefines it, NVRAM included. A
+	// domain that does not exist is not an error. Only Owned calls it, on
+	// a domain the plugin marked.
+	Remove(dom Domain) error
+	// Mark finds the domain named name and the plugin's mark on it (nil:
+	// a domain someone else made); nil when there is no such domain.
+	Mark(name string) (*Found, error)
+	// VolumeExists reports whether pool has a volume named name.
+	VolumeExists(pool, name string) (bool, error)
 
 	// GuestAddress is the guest's IPv4 address and the source that knew
 	// it (DHCP leases, the guest agent, the ARP table); an error while
@@ -90,20 +97,9 @@ type VolumeSpec struct {
 	BackingFormat string
 }
 
-// DefineNew defines m in place of a leftover domain of its name, left by
-// an interrupted build: the one place where the builder and verify decide
-// what may be replaced.
-func DefineNew(d Driver, m Machine) (Domain, error) {
-	if err := d.Remove(m.Name); err != nil {
-		return Domain{}, err
-	}
-	return d.Define(m)
-}
-
-// CreateNew creates a volume of pool in place of a leftover of its name.
-func CreateNew(d Driver, pool string, spec VolumeSpec) (Volume, error) {
-	if err := d.DeleteVolume(pool, spec.Name); err != nil {
-		return Volume{}, err
-	}
-	return d.CreateVolume(pool, spec)
+// Found is a domain found by name, with the plugin's mark on it; Mark is
+// nil on a domain the plugin did not make.
+type Found struct {
+	Domain Domain
+	Mark   *Mark
 }

@@ -5,13 +5,18 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 )
 
 // Machine describes a domain to define. It holds what the builder and the
 // verify post-processor choose; XML turns it into libvirt's domain XML.
 type Machine struct {
-	Name        string
+	Name string
+	// UUID, when set, names the domain this definition replaces.
+	UUID libvirt.UUID
+	// Mark is the plugin's mark, written into the domain's <metadata>.
+	Mark        *Mark
 	DomainType  string // kvm or qemu
 	MachineType string // pc, q35, or empty for the hypervisor's default
 	MemoryMiB   uint
@@ -102,6 +107,16 @@ func (m Machine) XML() (string, error) {
 		OnReboot:   "restart",
 		OnCrash:    "destroy",
 		Devices:    &libvirtxml.DomainDeviceList{},
+	}
+	if m.UUID != (libvirt.UUID{}) {
+		dom.UUID = FormatUUID(m.UUID)
+	}
+	if m.Mark != nil {
+		x, err := m.Mark.xml()
+		if err != nil {
+			return "", err
+		}
+		dom.Metadata = &libvirtxml.DomainMetadata{XML: x}
 	}
 	cpuMode := m.CPUMode
 	if cpuMode == "" && m.DomainType == "kvm" {
@@ -403,4 +418,9 @@ func VNCPort(domainXML string) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("the domain has no VNC display with a port (is it running?): %s", strconv.Quote(dom.Name))
+}
+
+// FormatUUID writes a domain UUID as libvirt does.
+func FormatUUID(u libvirt.UUID) string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
 }

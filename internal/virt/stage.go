@@ -61,26 +61,26 @@ type Staged struct {
 	Why string
 }
 
-// Stage makes the local file src readable by QEMU on d's host: in place
-// where ReadableInPlace allows, otherwise uploaded into a new volume of
-// pool named name, in the given format (never guessed from the file).
-func Stage(ctx context.Context, d Driver, pool, src, name, format string, ui UI) (Staged, error) {
-	ok, why := ReadableInPlace(d.URI(), src)
+// Stage makes the local file src readable by QEMU on the libvirt host of
+// the build o: in place where ReadableInPlace allows, otherwise uploaded
+// into a new volume of pool named name, in the given format (never
+// guessed from the file).
+func Stage(ctx context.Context, o *Owned, pool, src, name, format string, ui UI) (Staged, error) {
+	ok, why := ReadableInPlace(o.Driver().URI(), src)
 	if ok {
 		return Staged{Path: src}, nil
 	}
 	ui.Say(fmt.Sprintf("Uploading %s to volume %s of pool %s (QEMU cannot read it in place: %s)...", filepath.Base(src), name, pool, why))
-	vol, err := uploadFile(ctx, d, pool, src, name, format, ui)
+	vol, err := uploadFile(ctx, o, pool, src, name, format, ui)
 	if err != nil {
 		return Staged{}, err
 	}
 	return Staged{Path: vol.Path, Volume: name, Why: why}, nil
 }
 
-// uploadFile copies the local file src into a new volume of pool,
-// replacing a leftover of that name, and returns it. A failed upload
-// leaves no volume.
-func uploadFile(ctx context.Context, d Driver, pool, src, name, format string, ui UI) (Volume, error) {
+// uploadFile copies the local file src into a new volume of pool and
+// returns it. A failed upload leaves no volume.
+func uploadFile(ctx context.Context, o *Owned, pool, src, name, format string, ui UI) (Volume, error) {
 	f, err := os.Open(src)
 	if err != nil {
 		return Volume{}, err
@@ -90,14 +90,14 @@ func uploadFile(ctx context.Context, d Driver, pool, src, name, format string, u
 	if err != nil {
 		return Volume{}, err
 	}
-	vol, err := CreateNew(d, pool, VolumeSpec{Name: name, Format: format, Capacity: uint64(st.Size())})
+	vol, err := o.CreateVolume(pool, VolumeSpec{Name: name, Format: format, Capacity: uint64(st.Size())})
 	if err != nil {
 		return Volume{}, err
 	}
 	r := ui.TrackProgress(filepath.Base(src), 0, st.Size(), f)
 	defer r.Close()
-	if err := d.UploadVolume(ctx, vol, r, uint64(st.Size())); err != nil {
-		_ = d.DeleteVolume(pool, name)
+	if err := o.Driver().UploadVolume(ctx, vol, r, uint64(st.Size())); err != nil {
+		_ = o.DeleteVolume(pool, name)
 		return Volume{}, err
 	}
 	return vol, nil

@@ -44,20 +44,21 @@ func TestReadableInPlace(t *testing.T) {
 	}
 }
 
-// Staging: in place, or uploaded in the given format, replacing a
-// leftover of the name.
+// Staging: in place, or uploaded in the given format into a volume of the
+// build's; a volume of that name the build did not make stops it.
 func TestStage(t *testing.T) {
 	d := fake.New(t.TempDir())
 	d.URIValue = "qemu+ssh://kvm.example/system"
+	o, err := virt.Claim(d, "vm", "qemu", "cloudimage-verify", false, noSay)
+	if err != nil {
+		t.Fatal(err)
+	}
 	src := filepath.Join(t.TempDir(), "config.iso")
 	if err := os.WriteFile(src, []byte("config-2"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.CreateVolume("default", virt.VolumeSpec{Name: "vm-config.iso", Format: "raw", Capacity: 1}); err != nil {
-		t.Fatal(err)
-	}
 	ui := uitest.New()
-	s, err := virt.Stage(context.Background(), d, "default", src, "vm-config.iso", "raw", ui)
+	s, err := virt.Stage(context.Background(), o, "default", src, "vm-config.iso", "raw", ui)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +72,13 @@ func TestStage(t *testing.T) {
 		t.Errorf("progress %d; said %q", ui.ProgressRead("config.iso"), ui.Lines())
 	}
 
+	d.Foreign("", nil, "vm-other.iso")
+	if _, err := virt.Stage(context.Background(), o, "default", src, "vm-other.iso", "raw", ui); err == nil || !strings.Contains(err.Error(), "did not create it") {
+		t.Errorf("staged over a foreign volume: %v", err)
+	}
+
 	d.URIValue = "qemu:///session"
-	s, err = virt.Stage(context.Background(), d, "default", src, "vm-config2.iso", "raw", ui)
+	s, err = virt.Stage(context.Background(), o, "default", src, "vm-config2.iso", "raw", ui)
 	if err != nil || s.Path != src || s.Volume != "" {
 		t.Errorf("in place: %+v, %v", s, err)
 	}

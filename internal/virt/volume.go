@@ -84,6 +84,21 @@ func (d *Libvirt) CreateVolume(poolName string, spec VolumeSpec) (Volume, error)
 	return Volume{Vol: vol, Path: path}, nil
 }
 
+// VolumeExists reports whether pool has a volume named name.
+func (d *Libvirt) VolumeExists(poolName, name string) (bool, error) {
+	pool, err := d.pool(poolName)
+	if err != nil {
+		return false, err
+	}
+	_, err = d.conn.StorageVolLookupByName(pool, name)
+	if isNoVolume(err) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("looking up volume %s: %w", name, err)
+	}
+	return true, nil
+}
+
 // DeleteVolume deletes the named volume of pool; one that does not exist is
 // not an error, as cleanup paths call this whatever the build reached.
 func (d *Libvirt) DeleteVolume(poolName, name string) error {

@@ -59,6 +59,7 @@ func (c *Config) prepare(raws ...interface{}) error {
 	if len(c.KeepUserAccounts) > 0 && len(c.RemoveUserAccounts) > 0 {
 		add("keep_user_accounts and remove_user_accounts: set one of them (virt-sysprep's user-account operation takes either)")
 	}
+	packersdk.LogSecretFilter.Set(argSecrets(c.ExtraArgs)...)
 	for _, f := range c.FirstbootScripts {
 		if st, err := os.Stat(f); err != nil || !st.Mode().IsRegular() {
 			add("firstboot_scripts: %q is not a file on this machine", f)

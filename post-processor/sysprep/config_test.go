@@ -1,11 +1,14 @@
 package sysprep
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -158,5 +161,20 @@ func TestCheckSpace(t *testing.T) {
 	}
 	if _, _, err := fsFree(filepath.Join(tmp, "missing")); err == nil {
 		t.Error("fsFree of a missing folder: no error")
+	}
+}
+
+// The passwords of extra_args never show in a tool's error, which quotes
+// its command line.
+func TestExtraArgsPasswordsHidden(t *testing.T) {
+	c := &Config{}
+	if err := c.prepare(map[string]interface{}{"extra_args": []string{
+		"--root-password", "password:Zq9-root-pw", "--password=alice:password:Zq9-alice-pw", "--hostname", "web",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	err := tool{ui: packersdk.TestUi(t)}.run(context.Background(), "false", c.ExtraArgs...)
+	if err == nil || strings.Contains(err.Error(), "Zq9") || !strings.Contains(err.Error(), "--hostname web") {
+		t.Errorf("error %v: want the command line without its passwords", err)
 	}
 }

@@ -58,9 +58,16 @@ func (t tool) run(ctx context.Context, name string, args ...string) error {
 		return ctx.Err()
 	}
 	if err != nil {
-		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		return commandError(name, args, err, &stderr)
 	}
 	return nil
+}
+
+// commandError is a tool's failure: its command line and the end of its
+// stderr, with the passwords of extra_args hidden.
+func commandError(name string, args []string, err error, stderr *tailBuffer) error {
+	msg := fmt.Sprintf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	return fmt.Errorf("%s", packersdk.LogSecretFilter.FilterString(msg))
 }
 
 // output runs name with args and returns its standard output.
@@ -73,7 +80,7 @@ func (t tool) output(ctx context.Context, name string, args ...string) ([]byte, 
 		return nil, ctx.Err()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		return nil, commandError(name, args, err, &stderr)
 	}
 	return out, nil
 }

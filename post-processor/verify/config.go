@@ -104,14 +104,17 @@ type Config struct {
 	// `required` (the default: an item that fails fails the build) or
 	// `none` (report only).
 	FailOn string `mapstructure:"fail_on"`
-	// Leave the domain, its disk and the console log in place when an item
-	// fails or the run stops on an error, for debugging (virsh console). A
-	// cancelled build (Ctrl-C) leaves nothing. Defaults to false:
+	// Leave the domain and its disk running when an item fails or the run
+	// stops on an error, for debugging (virsh console). A cancelled build
+	// (Ctrl-C) leaves nothing. The next run of the same `vm_name` stops
+	// until they are removed: with `-force`, or by hand. Defaults to false:
 	// everything is removed.
 	KeepOnFailure bool `mapstructure:"keep_on_failure"`
 	// Where the JSON report is written (the checklist provisioner's shape:
 	// id, name, status, evidence per item). Defaults to
-	// `verify-<build name>.json` in the current directory.
+	// `verify-<build name>.json` in the current directory. The instance's
+	// serial console log is written beside it, as
+	// `verify-<build name>.console.log`, and kept whatever the outcome.
 	ReportFile string `mapstructure:"report_file"`
 
 	ctx       interpolate.Context
@@ -217,5 +220,6 @@ func (c *Config) prepare(raws ...interface{}) error {
 	if len(errs) > 0 {
 		return packersdk.MultiErrorAppend(nil, errs...)
 	}
+	packersdk.LogSecretFilter.Set(virt.URIPassword(c.LibvirtURI))
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -35,7 +36,7 @@ func newInstance(c *Config) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &instance{
+	in := &instance{
 		uuid:          uuid(),
 		hostname:      c.Hostname,
 		signer:        signer,
@@ -46,7 +47,10 @@ func newInstance(c *Config) (*instance, error) {
 		secondMAC:     mac(),
 		user:          c.SSHUsername,
 		datasource:    c.Datasource,
-	}, nil
+	}
+	// Nothing shows them: not the UI, not the plugin's log.
+	packersdk.LogSecretFilter.Set(in.password, in.agentPassword)
+	return in, nil
 }
 
 func uuid() string {

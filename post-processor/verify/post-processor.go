@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2/hcldec"
@@ -87,9 +88,11 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a pack
 	if p.waits != nil {
 		w = *p.waits
 	}
-	dir, err := os.MkdirTemp("", "cloudimage-verify-")
-	if err != nil {
-		return nil, false, false, err
+	// The console log lives beside the report, not in a temporary folder:
+	// after a failure, its user needs both.
+	consoleLog := strings.TrimSuffix(c.ReportFile, filepath.Ext(c.ReportFile)) + ".console.log"
+	if err := os.MkdirAll(filepath.Dir(consoleLog), 0o755); err != nil {
+		return nil, false, false, fmt.Errorf("report_file: %w", err)
 	}
 	ui.Say(fmt.Sprintf("Verifying %s (%s, %d MiB)", input, info.Format, info.VirtualSize>>20))
 
@@ -100,23 +103,23 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a pack
 	state.Put("context", ctx) // for keep: a Ctrl-C leaves nothing
 	steps := []multistep.Step{
 		&step.Connect{URI: c.LibvirtURI, Pool: c.StoragePool, DomainType: &c.DomainType, Dial: p.dial()},
+		&step.Claim{
+			Name: c.VMName, Component: "cloudimage-verify", DomainType: &c.DomainType, Force: c.PackerForce,
+			Keep: func(state multistep.StateBag) bool { return keep(state, &c) },
+		},
 		&stepDisk{config: &c, input: input, info: info},
 		&commonsteps.StepCreateCD{Content: files, Label: label},
 		&stepStageConfigDrive{config: &c},
 		&stepDefine{config: &c},
-		&step.Start{LogPath: filepath.Join(dir, "console.log")},
+		&step.Start{LogPath: consoleLog},
 		&stepCheck{config: &c, waits: w},
 		&stepReport{config: &c},
 	}
 	runner := commonsteps.NewRunnerWithPauseFn(steps, c.PackerConfig, ui, state)
 	runner.Run(ctx, state)
 
-	if !keep(state, &c) {
-		os.RemoveAll(dir)
-	} else {
-		ui.Say(fmt.Sprintf("keep_on_failure: the console log is in %s", dir))
-	}
 	if err, ok := state.GetOk("error"); ok {
+		ui.Say(fmt.Sprintf("cloudimage-verify failed: the instance's console log is %s; the report, if the checks ran, %s", consoleLog, c.ReportFile))
 		return nil, false, false, err.(error)
 	}
 	if _, ok := state.GetOk(multistep.StateCancelled); ok {

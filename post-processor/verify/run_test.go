@@ -240,7 +240,7 @@ func TestVerifyKeepOnFailure(t *testing.T) {
 	if got := r.d.VolumeNames(); !slices.Equal(got, []string{"default/unit-verify.qcow2"}) {
 		t.Errorf("volumes %v, want the instance's disk", got)
 	}
-	if !r.ui.Said("keep_on_failure: the console log is in") {
+	if !r.ui.Said("cloudimage-verify failed: the instance's console log is " + strings.TrimSuffix(r.p.config.ReportFile, ".json") + ".console.log") {
 		t.Errorf("the user is not told where the console log is:\n%s", r.ui.Output())
 	}
 }

@@ -21,7 +21,7 @@ type stepStageConfigDrive struct {
 
 func (s *stepStageConfigDrive) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
-	d := state.Get("driver").(virt.Driver)
+	owned := state.Get("owned").(*virt.Owned)
 	path := state.Get("cd_path").(string)
 	c := s.config
 	// It holds the password in user-data: for root (and QEMU, which
@@ -29,7 +29,7 @@ func (s *stepStageConfigDrive) Run(ctx context.Context, state multistep.StateBag
 	if err := os.Chmod(path, 0o600); err != nil {
 		return step.Halt(state, err)
 	}
-	staged, err := virt.Stage(ctx, d, c.StoragePool, path, c.VMName+"-config.iso", "raw", ui)
+	staged, err := virt.Stage(ctx, owned, c.StoragePool, path, c.VMName+"-config.iso", "raw", ui)
 	if err != nil {
 		return step.Halt(state, err)
 	}
@@ -42,8 +42,8 @@ func (s *stepStageConfigDrive) Cleanup(state multistep.StateBag) {
 	if s.volume == "" || keep(state, s.config) {
 		return
 	}
-	d := state.Get("driver").(virt.Driver)
-	if err := d.DeleteVolume(s.config.StoragePool, s.volume); err != nil {
+	owned := state.Get("owned").(*virt.Owned)
+	if err := owned.DeleteVolume(s.config.StoragePool, s.volume); err != nil {
 		state.Get("ui").(packersdk.Ui).Error(err.Error())
 	}
 }

@@ -14,8 +14,8 @@ import (
 // stepDefine defines the instance's domain: its disk, the config drive and
 // a NIC with the instance's MAC. With user-mode networking the guest's SSH
 // and web server ports are forwarded to free host ports, held until
-// stepStart. Cleanup destroys and undefines the domain, unless
-// keep_on_failure keeps it.
+// stepStart. Cleanup forces the domain off (step.Claim undefines it
+// last), unless keep_on_failure keeps it running.
 type stepDefine struct {
 	config   *Config
 	defined  bool
@@ -24,7 +24,7 @@ type stepDefine struct {
 
 func (s *stepDefine) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
-	d := state.Get("driver").(virt.Driver)
+	owned := state.Get("owned").(*virt.Owned)
 	in := state.Get("instance").(*instance)
 	c := s.config
 
@@ -61,7 +61,7 @@ func (s *stepDefine) Run(ctx context.Context, state multistep.StateBag) multiste
 
 	ui.Say(fmt.Sprintf("Booting the image as instance %s (%s, %s, %d CPUs, %d MiB, %s, MAC %s)...",
 		c.VMName, c.DomainType, m.MachineType, c.CPUs, c.Memory, c.Datasource, in.mac))
-	dom, err := virt.DefineNew(d, m)
+	dom, err := owned.Define(m)
 	if err != nil {
 		return step.Halt(state, err)
 	}
@@ -79,10 +79,10 @@ func (s *stepDefine) Cleanup(state multistep.StateBag) {
 	}
 	ui := state.Get("ui").(packersdk.Ui)
 	if keep(state, s.config) {
-		ui.Say(fmt.Sprintf("keep_on_failure: domain %s is left running (virsh console %s; virsh destroy and undefine it, and delete its volumes, when done)", s.config.VMName, s.config.VMName))
+		ui.Say(fmt.Sprintf("keep_on_failure: domain %s is left running (virsh console %s); when done, run again with -force, which removes it and its volumes, or remove them yourself", s.config.VMName, s.config.VMName))
 		return
 	}
-	if err := state.Get("driver").(virt.Driver).Remove(s.config.VMName); err != nil {
+	if err := state.Get("driver").(virt.Driver).Destroy(state.Get("domain").(virt.Domain)); err != nil {
 		ui.Error(err.Error())
 	}
 }

@@ -26,11 +26,11 @@ type stepDisk struct {
 
 func (s *stepDisk) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
-	d := state.Get("driver").(virt.Driver)
+	owned := state.Get("owned").(*virt.Owned)
 	in := state.Get("instance").(*instance)
 	c := s.config
 
-	staged, err := virt.Stage(ctx, d, c.StoragePool, s.input, c.VMName+"-image"+filepath.Ext(s.input), s.info.Format, ui)
+	staged, err := virt.Stage(ctx, owned, c.StoragePool, s.input, c.VMName+"-image"+filepath.Ext(s.input), s.info.Format, ui)
 	if err != nil {
 		return step.Halt(state, err)
 	}
@@ -42,7 +42,7 @@ func (s *stepDisk) Run(ctx context.Context, state multistep.StateBag) multistep.
 	in.resized = in.diskBytes + c.resize
 	name := c.VMName + ".qcow2"
 	ui.Say(fmt.Sprintf("Creating the instance's disk %s: %d MiB on the image's %d MiB (%s)", name, in.diskBytes>>20, s.info.VirtualSize>>20, s.info.Format))
-	vol, err := virt.CreateNew(d, c.StoragePool, virt.VolumeSpec{
+	vol, err := owned.CreateVolume(c.StoragePool, virt.VolumeSpec{
 		Name: name, Format: "qcow2", Capacity: in.diskBytes, Backing: staged.Path, BackingFormat: s.info.Format,
 	})
 	if err != nil {
@@ -57,10 +57,10 @@ func (s *stepDisk) Cleanup(state multistep.StateBag) {
 	if keep(state, s.config) {
 		return
 	}
-	d := state.Get("driver").(virt.Driver)
+	owned := state.Get("owned").(*virt.Owned)
 	// The overlay first: it is the copy's child.
 	for i := len(s.volumes) - 1; i >= 0; i-- {
-		if err := d.DeleteVolume(s.config.StoragePool, s.volumes[i]); err != nil {
+		if err := owned.DeleteVolume(s.config.StoragePool, s.volumes[i]); err != nil {
 			state.Get("ui").(packersdk.Ui).Error(err.Error())
 		}
 	}

@@ -150,6 +150,8 @@ func (c *Config) prepare(raws ...interface{}) error {
 			errs = append(errs, fmt.Errorf("%s: not a URL (want http://host[:port]/path)", field))
 		} else if (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || strings.ContainsAny(u, " '\"\\") {
 			errs = append(errs, fmt.Errorf("%s: %q is not an http:// or https:// URL", field, p.Redacted()))
+		} else if pw, ok := p.User.Password(); ok {
+			packersdk.LogSecretFilter.Set(pw) // the plugin's log never shows it
 		}
 	}
 	errs = append(errs, c.WindowsConfig.prepare()...)

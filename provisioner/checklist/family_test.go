@@ -49,8 +49,15 @@ func runOnTree(t *testing.T, family, mode, root, state string, units ...string) 
 // the file where the stubs record their calls.
 func treeCommand(t *testing.T, family, mode, root, state string, units ...string) (*exec.Cmd, string) {
 	t.Helper()
+	return treeCommandWith(t, map[string]interface{}{"family": family, "mode": mode}, root, state, units...)
+}
+
+// treeCommandWith is treeCommand with more of the provisioner's settings.
+func treeCommandWith(t *testing.T, raw map[string]interface{}, root, state string, units ...string) (*exec.Cmd, string) {
+	t.Helper()
+	family := raw["family"].(string)
 	c := &Config{}
-	if err := c.prepare(map[string]interface{}{"family": family, "mode": mode}); err != nil {
+	if err := c.prepare(raw); err != nil {
 		t.Fatal(err)
 	}
 	s := c.settings(family)
@@ -341,5 +348,43 @@ func (u *gateUi) Say(m string) {
 		if err := os.WriteFile(u.gate, nil, 0o644); err != nil {
 			u.t.Errorf("opening the stub's gate: %v", err)
 		}
+	}
+}
+
+// package_proxy reaches apt, yum and dnf in their environment, never on
+// their command line: apt's history.log and yum's and dnf's history keep
+// the command line in the image, with the proxy's credentials.
+func TestProxyNeverOnCommandLine(t *testing.T) {
+	const proxy = "http://builder:s3cret-Zq9@10.0.2.2:3128"
+	for _, tc := range []struct{ family, tree, tool string }{
+		{"debian", "debian12", "apt-get"},
+		{"el7", "centos7", "yum"},
+		{"el8", "rocky9", "dnf"},
+	} {
+		t.Run(tc.family, func(t *testing.T) {
+			root, state := copyTree(t, tc.tree), t.TempDir()
+			cmd, log := treeCommandWith(t, map[string]interface{}{"family": tc.family, "mode": "apply", "package_proxy": proxy}, root, state)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			calls, err := os.ReadFile(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			installs := 0
+			for _, call := range strings.Split(string(calls), "\n") {
+				if !strings.HasPrefix(call, tc.tool+" ") {
+					continue
+				}
+				args, env, _ := strings.Cut(call, " [http_proxy=")
+				if strings.Contains(args, "s3cret") || env != proxy+" https_proxy="+proxy+"]" {
+					t.Errorf("call %q: want the proxy in the environment alone", call)
+				}
+				installs++
+			}
+			if installs == 0 {
+				t.Errorf("%s was never called:\n%s", tc.tool, calls)
+			}
+		})
 	}
 }

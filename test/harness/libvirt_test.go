@@ -32,14 +32,15 @@ func TestLibvirtDefinesAndListsDomains(t *testing.T) {
 	l := testenv.Connect(t)
 	d := testenv.Driver(t)
 	name := testenv.DomainName(t)
-	if _, err := d.Define(virt.Machine{Name: name, DomainType: "qemu", MemoryMiB: 64}); err != nil {
+	dom, err := d.Define(virt.Machine{Name: name, DomainType: "qemu", MemoryMiB: 64})
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = d.Remove(name) })
+	t.Cleanup(func() { _ = d.Remove(dom) })
 	if names := domainNames(t, l); !slices.Contains(names, name) {
 		t.Fatalf("defined domain %s is not listed: %v", name, names)
 	}
-	if err := d.Remove(name); err != nil {
+	if err := d.Remove(dom); err != nil {
 		t.Fatal(err)
 	}
 	if names := domainNames(t, l); slices.Contains(names, name) {

@@ -183,6 +183,23 @@ func (d *Driver) Leftovers() []string {
 	return left
 }
 
+// Foreign adds a domain of the given name that the plugin did not make, or
+// with mark, one an earlier build left; and volumes in pool "default".
+func (d *Driver) Foreign(domain string, mark *virt.Mark, volumes ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if domain != "" {
+		dom := &Domain{Machine: virt.Machine{Name: domain, DomainType: "qemu", Mark: mark}, State: Defined}
+		_, _ = rand.Read(dom.UUID[:])
+		d.Domains[domain] = dom
+	}
+	for _, name := range volumes {
+		path := filepath.Join(d.Dir, name)
+		_ = os.WriteFile(path, []byte("not the plugin's"), 0o644)
+		d.Volumes["default/"+name] = &Volume{Spec: virt.VolumeSpec{Name: name, Format: "raw", Capacity: 16}, Path: path}
+	}
+}
+
 // Stop powers a running domain off, as a guest that shuts itself down.
 func (d *Driver) Stop(name string) {
 	d.mu.Lock()
@@ -268,6 +285,19 @@ func (d *Driver) CreateVolume(pool string, spec virt.VolumeSpec) (virt.Volume, e
 
 func volume(pool, name, path string) virt.Volume {
 	return virt.Volume{Vol: libvirt.StorageVol{Pool: pool, Name: name, Key: path}, Path: path}
+}
+
+func (d *Driver) VolumeExists(pool, name string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.call("VolumeExists", name); err != nil {
+		return false, err
+	}
+	if !slices.Contains(d.Pools, pool) {
+		return false, fmt.Errorf("storage_pool %q: Storage pool not found", pool)
+	}
+	_, ok := d.Volumes[pool+"/"+name]
+	return ok, nil
 }
 
 func (d *Driver) DeleteVolume(pool, name string) error {
@@ -369,13 +399,34 @@ func (d *Driver) Define(m virt.Machine) (virt.Domain, error) {
 	if _, err := m.XML(); err != nil {
 		return virt.Domain{}, err
 	}
-	if _, ok := d.Domains[m.Name]; ok {
-		return virt.Domain{}, fmt.Errorf("defining domain %s: domain already exists", m.Name)
+	// As libvirt: a definition of the same name and UUID replaces the
+	// domain's; another UUID is refused.
+	if got, ok := d.Domains[m.Name]; ok {
+		if got.UUID != m.UUID {
+			return virt.Domain{}, fmt.Errorf("defining domain %s: domain '%s' already exists with uuid %s", m.Name, m.Name, virt.FormatUUID(got.UUID))
+		}
+		got.Machine = m
+		return virt.Domain{Name: m.Name, UUID: got.UUID}, nil
 	}
-	dom := &Domain{Machine: m, State: Defined}
-	_, _ = rand.Read(dom.UUID[:])
+	dom := &Domain{Machine: m, State: Defined, UUID: m.UUID}
+	if dom.UUID == (libvirt.UUID{}) {
+		_, _ = rand.Read(dom.UUID[:])
+	}
 	d.Domains[m.Name] = dom
 	return virt.Domain{Name: m.Name, UUID: dom.UUID}, nil
+}
+
+func (d *Driver) Mark(name string) (*virt.Found, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.call("Mark", name); err != nil {
+		return nil, err
+	}
+	got, ok := d.Domains[name]
+	if !ok {
+		return nil, nil
+	}
+	return &virt.Found{Domain: virt.Domain{Name: name, UUID: got.UUID}, Mark: got.Machine.Mark}, nil
 }
 
 func (d *Driver) domain(dom virt.Domain) (*Domain, error) {
@@ -492,15 +543,15 @@ func (d *Driver) Destroy(dom virt.Domain) error {
 	return nil
 }
 
-func (d *Driver) Remove(name string) error {
+func (d *Driver) Remove(dom virt.Domain) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.call("Remove", name); err != nil {
+	if err := d.call("Remove", dom.Name); err != nil {
 		return err
 	}
-	if got, ok := d.Domains[name]; ok {
+	if got, err := d.domain(dom); err == nil {
 		d.stop(got)
-		delete(d.Domains, name)
+		delete(d.Domains, dom.Name)
 	}
 	return nil
 }

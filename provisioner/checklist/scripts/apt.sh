@@ -22,14 +22,14 @@ apt_codename() {
   echo "$c"
 }
 
-# apt_opts: the proxy and mirror settings, given on the command line so
-# that the image keeps none of the build site's. APT_COMPONENTS are the
-# mirror's components to use (Ubuntu's families add universe, where
-# qemu-guest-agent and cloud-guest-utils live) and the -updates pocket.
+# apt_opts: the mirror settings, given on the command line so that the
+# image keeps none of the build site's (the proxy comes in the environment:
+# pkg_env). APT_COMPONENTS are the mirror's components to use (Ubuntu's
+# families add universe, where qemu-guest-agent and cloud-guest-utils
+# live) and the -updates pocket.
 APT_COMPONENTS=main
 apt_opts() {
   local codename
-  [ -z "$CL_PROXY" ] || printf ' -o Acquire::http::Proxy=%s -o Acquire::https::Proxy=%s' "$CL_PROXY" "$CL_PROXY"
   if [ -n "$CL_MIRROR" ]; then
     codename=$(apt_codename)
     printf 'deb %s %s %s\ndeb %s %s-updates %s\n' \
@@ -53,11 +53,11 @@ pkg_install() {
   step "installing$missing"
   # shellcheck disable=SC2046,SC2086
   if [ -z "$APT_UPDATED" ]; then
-    apt-get -q $(apt_opts) $APT_LOCK_WAIT update || return 1
+    pkg_env apt-get -q $(apt_opts) $APT_LOCK_WAIT update || return 1
     APT_UPDATED=1
   fi
   # shellcheck disable=SC2046,SC2086
-  DEBIAN_FRONTEND=noninteractive apt-get -q -y $(apt_opts) $APT_LOCK_WAIT \
+  DEBIAN_FRONTEND=noninteractive pkg_env apt-get -q -y $(apt_opts) $APT_LOCK_WAIT \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
     install $missing
 }

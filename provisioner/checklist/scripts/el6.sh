@@ -35,7 +35,7 @@ pkg_before_install() {
   [ -z "$CL_MIRROR" ] && ! pkg_installed epel-release || return 0
   step "installing epel-release"
   # shellcheck disable=SC2046
-  yum -y $(rpm_opts) install epel-release
+  pkg_env yum -y $(rpm_opts) install epel-release
 }
 
 # --- L08 dhcp, L11 nic-hotplug: cloud-init 0.7 on EL6 does not write the

@@ -40,6 +40,18 @@ evidence_of() {
 exec 3>&1
 step() { printf '@@step %s %s\n' "$ITEM" "$*" >&3; }
 
+# pkg_env CMD...: runs a package manager with the build's proxy in its
+# environment, which apt, yum and dnf all read. On their command line, the
+# proxy's credentials would stay in the image's package history (apt's
+# history.log, yum and dnf history).
+pkg_env() {
+  if [ -n "$CL_PROXY" ]; then
+    http_proxy=$CL_PROXY https_proxy=$CL_PROXY "$@"
+  else
+    "$@"
+  fi
+}
+
 result() {
   printf '@@result %s %s %s\n' "$1" "$2" "$(base64 <"$EVIDENCE" | tr -d '\n')"
   : >"$EVIDENCE"

@@ -21,11 +21,11 @@ pkg_names() {
 
 pkg_installed() { rpm -q --quiet "$1"; }
 
-# rpm_opts: the proxy and mirror settings, given on the command line so
-# that the image keeps none of the build site's.
+# rpm_opts: the mirror settings, given on the command line so that the
+# image keeps none of the build site's (the proxy comes in the environment:
+# pkg_env).
 rpm_opts() {
   local f k
-  [ -z "$CL_PROXY" ] || printf ' --setopt=proxy=%s' "$CL_PROXY"
   [ -n "$CL_MIRROR" ] || return 0
   k=
   for f in "$R"/etc/pki/rpm-gpg/RPM-GPG-KEY-*; do [ -f "$f" ] && k="$k file://${f#"$R"}"; done
@@ -49,7 +49,7 @@ pkg_install() {
   pkg_before_install || return 1
   step "installing$missing"
   # shellcheck disable=SC2046,SC2086
-  $RPM_TOOL -y $(rpm_opts) install $missing || return 1
+  pkg_env $RPM_TOOL -y $(rpm_opts) install $missing || return 1
   for p in $missing; do
     pkg_installed "$p" || { echo "package $p was not installed"; return 1; }
   done

@@ -5,7 +5,9 @@
 # The tests set STUB_LOG and STUB_STATE, and may set STUB_GATE and STUB_UNITS.
 : "${STUB_LOG:?}" "${STUB_STATE:?}"
 name=$(basename "$0")
-echo "$name $*" >>"$STUB_LOG"
+# A proxy in the environment is recorded too: it must come that way, never
+# on the command line.
+echo "$name $*${http_proxy:+ [http_proxy=$http_proxy https_proxy=$https_proxy]}" >>"$STUB_LOG"
 mkdir -p "$STUB_STATE/pkg" "$STUB_STATE/svc"
 # provides PACKAGE: the files a package brings that the checks look for.
 provides() {
