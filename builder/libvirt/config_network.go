@@ -20,8 +20,12 @@ type NetworkConfig struct {
 	// from the network's DHCP leases, else the guest agent, else the ARP
 	// table, and `{{ .HTTPIP }}` is the network's bridge address.
 	// `bridge`: a host bridge (`network_bridge`); the address comes from the
-	// guest agent or ARP. Defaults to `user` for `qemu:///session` and
-	// `network` otherwise.
+	// guest agent or ARP, and `{{ .HTTPIP }}` is the bridge's own address.
+	// On a remote libvirt host, `{{ .HTTPIP }}` is this machine's address on
+	// the route to that host. In every mode Packer's HTTP server listens on
+	// that address only, unless `http_bind_address` (or `http_interface`)
+	// says otherwise. Defaults to `user` for `qemu:///session` and `network`
+	// otherwise.
 	NetworkMode string `mapstructure:"network_mode"`
 	// The libvirt network of `network_mode = "network"`. Defaults to
 	// `default`.

@@ -51,19 +51,28 @@ func (s *stepBootCommand) Run(ctx context.Context, state multistep.StateBag) mul
 	if err != nil {
 		return step.Halt(state, err)
 	}
-	conn, err := net.Dial("tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
+	dialer := net.Dialer{Timeout: vncTimeout}
+	conn, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
 	if err != nil {
 		return step.Halt(state, fmt.Errorf("connecting to VNC: %w", err))
 	}
 	defer conn.Close()
+	// A Ctrl-C closes the connection, which ends a handshake or a key
+	// press waiting on it; a server that never answers fails the build.
+	defer context.AfterFunc(ctx, func() { conn.Close() })()
+	_ = conn.SetDeadline(time.Now().Add(vncTimeout))
 	client, err := vnc.Client(conn, &vnc.ClientConfig{
 		Auth:      []vnc.ClientAuth{&vnc.PasswordAuth{Password: c.VNCPassword}},
 		Exclusive: false,
 	})
+	if ctx.Err() != nil {
+		return multistep.ActionHalt
+	}
 	if err != nil {
-		return step.Halt(state, fmt.Errorf("VNC handshake: %w", err))
+		return step.Halt(state, fmt.Errorf("VNC handshake with %s:%d: %w", addr, port, err))
 	}
 	defer client.Close()
+	_ = conn.SetDeadline(time.Time{})
 
 	httpIP, _ := state.Get("http_ip").(string)
 	c.ctx.Data = &bootCommandData{HTTPIP: httpIP, HTTPPort: state.Get("http_port").(int), Name: c.VMName}
@@ -94,6 +103,10 @@ func (s *stepBootCommand) Run(ctx context.Context, state multistep.StateBag) mul
 }
 
 func (s *stepBootCommand) Cleanup(multistep.StateBag) {}
+
+// vncTimeout bounds the VNC dial and handshake: QEMU answers at once, so
+// a silent server is a wrong address or a hung host. Tests shorten it.
+var vncTimeout = 30 * time.Second
 
 // vncDialAddress is where to reach a VNC server that listens on bind, on
 // the libvirt host of uri.

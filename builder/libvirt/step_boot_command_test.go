@@ -1,12 +1,14 @@
 package libvirt
 
 import (
+	"context"
 	"encoding/binary"
 	"io"
 	"net"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 )
@@ -159,6 +161,50 @@ func TestStepBootCommandNoVNC(t *testing.T) {
 	st.run(&stepBootCommand{config: c}, multistep.ActionHalt)
 	if !st.ui.ErrorSaid("connecting to VNC") {
 		t.Errorf("errors %q", st.ui.Errors())
+	}
+}
+
+// A VNC server that accepts and never answers: the handshake times out,
+// and a Ctrl-C ends it at once, whatever the timeout.
+func TestStepBootCommandSilentVNC(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close() // held open, silent
+		}
+	}()
+	c := stepConfig(t, map[string]interface{}{"boot_wait": "1ms", "boot_command": []string{"<enter>"}})
+	newState := func() *stepTest {
+		st := newStepTest(t, c)
+		st.state.Put("vnc_port", l.Addr().(*net.TCPAddr).Port)
+		st.state.Put("http_port", 0)
+		return st
+	}
+
+	old := vncTimeout
+	vncTimeout = 200 * time.Millisecond
+	defer func() { vncTimeout = old }()
+	st := newState()
+	st.run(&stepBootCommand{config: c}, multistep.ActionHalt)
+	if !st.ui.ErrorSaid("VNC handshake with 127.0.0.1") || !st.ui.ErrorSaid("timeout") {
+		t.Errorf("errors %q", st.ui.Errors())
+	}
+
+	vncTimeout = time.Hour
+	st = newState()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	if got := (&stepBootCommand{config: c}).Run(ctx, st.state); got != multistep.ActionHalt || time.Since(start) > 10*time.Second {
+		t.Errorf("Ctrl-C during the handshake: %v after %s", got, time.Since(start))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
@@ -66,5 +67,42 @@ func TestStepHTTPServerUnknownNetwork(t *testing.T) {
 	st.run(&stepHTTPServer{config: c}, multistep.ActionHalt)
 	if !st.ui.ErrorSaid(`libvirt network "nosuch"`) {
 		t.Errorf("the user saw %q", st.ui.Errors())
+	}
+}
+
+// {{ .HTTPIP }} and the listening address for each network mode: never all
+// interfaces unless http_bind_address says 0.0.0.0, and never 0.0.0.0 as
+// the address the guest is told. (The test's bridge is lo: it may only
+// listen on, and aim at, loopback.)
+func TestHTTPAddress(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		overrides        map[string]interface{}
+		wantIP, wantBind string
+		wantErr          string
+	}{
+		{name: "user networking, local", wantIP: "10.0.2.2", wantBind: "127.0.0.1"},
+		{name: "bridge", overrides: map[string]interface{}{"network_mode": "bridge", "network_bridge": "lo"}, wantIP: "127.0.0.1", wantBind: "127.0.0.1"},
+		{name: "bridge without an address", overrides: map[string]interface{}{"network_mode": "bridge", "network_bridge": "br-nosuch0"}, wantErr: "network_bridge: interface br-nosuch0"},
+		{name: "bridge, bound to all", overrides: map[string]interface{}{"network_mode": "bridge", "network_bridge": "lo", "http_bind_address": "0.0.0.0"}, wantIP: "127.0.0.1", wantBind: "0.0.0.0"},
+		{name: "bridge, bound to one", overrides: map[string]interface{}{"network_mode": "bridge", "network_bridge": "br-nosuch0", "http_bind_address": "192.0.2.1"}, wantIP: "192.0.2.1", wantBind: "192.0.2.1"},
+		{name: "http_interface", overrides: map[string]interface{}{"http_interface": "lo"}, wantIP: "127.0.0.1", wantBind: "127.0.0.1"},
+		{name: "network on a remote host", overrides: map[string]interface{}{"network_mode": "network", "network": "builds", "libvirt_uri": "qemu+tcp://127.0.0.1/system"}, wantIP: "127.0.0.1", wantBind: "127.0.0.1"},
+		{name: "bridge on a remote host", overrides: map[string]interface{}{"network_mode": "bridge", "network_bridge": "br0", "libvirt_uri": "qemu+tcp://127.0.0.1/system"}, wantIP: "127.0.0.1", wantBind: "127.0.0.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := stepConfig(t, merge(map[string]interface{}{"http_content": map[string]string{"/ks.cfg": "x"}}, tc.overrides))
+			st := newStepTest(t, c)
+			ip, bind, err := httpAddress(c, st.d)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || ip != tc.wantIP || bind != tc.wantBind {
+				t.Errorf("HTTPIP %q, bind %q, %v; want %q, %q", ip, bind, err, tc.wantIP, tc.wantBind)
+			}
+		})
 	}
 }
