@@ -77,7 +77,9 @@ type Config struct {
 
 	// An HTTP proxy for the package manager during the build (on Windows,
 	// for the installers' downloads), such as `http://10.0.2.2:3128`. Not
-	// kept in the image.
+	// kept in the image: apt, yum and dnf get it in their environment, never
+	// on their command line, which their history keeps; on Windows its
+	// credentials travel beside the script, as `administrator_password`.
 	PackageProxy string `mapstructure:"package_proxy"`
 	// A package mirror used instead of the guest's sources during the build
 	// (for offline sites), such as `http://mirror.example/debian`. Not kept

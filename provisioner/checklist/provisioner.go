@@ -76,7 +76,8 @@ func (c *Config) script(family string) (string, target, error) {
 		return "", target{}, fmt.Errorf("family windows: extra_packages and package_mirror are for Linux guests")
 	}
 	script, err := windowsScript(c.settings(family), c.WindowsConfig)
-	return script, windowsTarget(c.AdministratorPassword), err
+	_, auth := splitProxy(c.PackageProxy)
+	return script, windowsTarget(c.AdministratorPassword, auth), err
 }
 
 // reportPath is report_file, else checklist.json in the builder's output

@@ -64,11 +64,14 @@ type target struct {
 	path        string // where it is uploaded
 	run, remove string // the commands that run it and remove it
 	prefix      string // written before the script: PowerShell's BOM
-	// secret is uploaded beside the script, to secretPath, for the script
-	// to read and remove: a password that must not be in the script's text.
-	secret, secretPath string
-	permissionHints    bool // explain sudo failures
+	// secrets are uploaded beside the script, for the script to read and
+	// remove: passwords that must not be in the script's text.
+	secrets         []secretFile
+	permissionHints bool // explain sudo failures
 }
+
+// secretFile is a file of the guest that holds a secret.
+type secretFile struct{ path, text string }
 
 // linuxTarget runs the script with sh from /tmp.
 func linuxTarget() target {
@@ -79,19 +82,23 @@ func linuxTarget() target {
 // windowsTarget runs the script with Windows PowerShell from
 // C:/Windows/Temp, through cmd.exe (WinRM, OpenSSH's default shell) or
 // PowerShell alike. The BOM makes PowerShell read it as UTF-8. The
-// password, if any, goes beside it as <script>.secret.
-func windowsTarget(password string) target {
+// password, if any, goes beside it as <script>.secret; the proxy's
+// credentials (USER:PASSWORD), if any, as <script>.proxy.
+func windowsTarget(password, proxyAuth string) target {
 	base := "C:/Windows/Temp/cloudimage-checklist-" + randomHex()
 	path := base + ".ps1"
 	const ps = "powershell.exe -NoProfile -NonInteractive "
 	t := target{
 		path:   path,
 		run:    ps + `-ExecutionPolicy Bypass -File "` + path + `"`,
-		remove: ps + `-Command "Remove-Item -Force -ErrorAction SilentlyContinue -LiteralPath '` + path + `', '` + base + `.secret'"`,
+		remove: ps + `-Command "Remove-Item -Force -ErrorAction SilentlyContinue -LiteralPath '` + path + `', '` + base + `.secret', '` + base + `.proxy'"`,
 		prefix: "\ufeff",
 	}
 	if password != "" {
-		t.secret, t.secretPath = password, base+".secret"
+		t.secrets = append(t.secrets, secretFile{base + ".secret", password})
+	}
+	if proxyAuth != "" {
+		t.secrets = append(t.secrets, secretFile{base + ".proxy", proxyAuth})
 	}
 	return t
 }
@@ -110,10 +117,10 @@ func runScript(ctx context.Context, ui packersdk.Ui, comm packersdk.Communicator
 			log.Printf("[WARN] removing %s: %v", t.path, err)
 		}
 	}()
-	if t.secret != "" {
-		var sfi os.FileInfo = scriptInfo{size: int64(len(t.secret))}
-		if err := comm.Upload(t.secretPath, strings.NewReader(t.secret), &sfi); err != nil {
-			return nil, fmt.Errorf("uploading the password file: %w", err)
+	for _, s := range t.secrets {
+		var sfi os.FileInfo = scriptInfo{size: int64(len(s.text))}
+		if err := comm.Upload(s.path, strings.NewReader(s.text), &sfi); err != nil {
+			return nil, fmt.Errorf("uploading %s: %w", s.path, err)
 		}
 	}
 

@@ -2,6 +2,7 @@ package checklist
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -14,6 +15,8 @@ func windowsScript(s settings, w WindowsConfig) (string, error) {
 		return "", err
 	}
 	cbi := w.CloudbaseInit
+	// The proxy's credentials travel beside the script, as the password.
+	proxy, proxyAuth := splitProxy(s.Proxy)
 	var b strings.Builder
 	b.WriteString("# cloudimage-checklist: makes the OpenStack image checklist true, and checks it.\n")
 	for _, v := range [][2]string{
@@ -21,7 +24,8 @@ func windowsScript(s settings, w WindowsConfig) (string, error) {
 		{"CL_MODE", psQuote(s.Mode)},
 		{"CL_ITEMS", psArray(s.Items)},
 		{"CL_SKIP", psArray(s.Skip)},
-		{"CL_PROXY", psQuote(s.Proxy)},
+		{"CL_PROXY", psQuote(proxy)},
+		{"CL_PROXY_AUTH", psBool(proxyAuth != "")},
 		{"CL_ACCOUNT", psQuote(w.AccountName)},
 		{"CL_PASSWORD_SET", psBool(w.AdministratorPassword != "")},
 		{"CL_VIRTIO_WIN", psQuote(w.VirtioWin)},
@@ -39,6 +43,19 @@ func windowsScript(s settings, w WindowsConfig) (string, error) {
 	b.Write(text)
 	b.WriteString("\nInvoke-Checklist\n")
 	return b.String(), nil
+}
+
+// splitProxy is a proxy URL without its credentials, and those
+// (USER:PASSWORD, decoded), "" when it has none.
+func splitProxy(proxy string) (bare, auth string) {
+	u, err := url.Parse(proxy)
+	if err != nil || u.User == nil {
+		return proxy, ""
+	}
+	pw, _ := u.User.Password()
+	auth = u.User.Username() + ":" + pw
+	u.User = nil
+	return u.String(), auth
 }
 
 // psQuote quotes s for PowerShell: in single quotes, each quote inside it

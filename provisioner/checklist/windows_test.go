@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,7 +23,7 @@ var windowsCases = []struct {
 		"family": "windows", "mode": "verify", "account_name": "Admin",
 		"administrator_password": "It's-a ‘secret’",
 		"virtio_win":             `E:\`, "guest_agent_installer": `E:\guest-agent\qemu-ga-x86_64.msi`,
-		"package_proxy": "http://10.0.2.2:3128",
+		"package_proxy": "http://builder:Zq9-proxy%21@10.0.2.2:3128",
 		"skip_items":    []string{"W06"}, "firewall": "keep",
 		"cloudbase_init": map[string]interface{}{"enabled": false},
 	}},
@@ -53,11 +54,22 @@ func windowsCaseScript(t *testing.T, raw map[string]interface{}) string {
 	}
 	// The password travels beside the script, never in it (PowerShell 5
 	// may log the script's text).
+	// So do the proxy's credentials.
+	base := strings.TrimSuffix(where.path, ".ps1")
+	var want []secretFile
 	if pw := c.AdministratorPassword; pw != "" {
-		base := strings.TrimSuffix(where.path, ".ps1")
-		if strings.Contains(script, pw) || where.secret != pw || where.secretPath != base+".secret" || !strings.Contains(where.remove, base+".secret") {
-			t.Errorf("password: in the script %v, target %q %q, removal %q", strings.Contains(script, pw), where.secret, where.secretPath, where.remove)
+		want = append(want, secretFile{base + ".secret", pw})
+	}
+	if strings.Contains(c.PackageProxy, "@") {
+		want = append(want, secretFile{base + ".proxy", "builder:Zq9-proxy!"})
+	}
+	for _, s := range want {
+		if strings.Contains(script, s.text) || strings.Contains(script, "Zq9") || !slices.Contains(where.secrets, s) || !strings.Contains(where.remove, s.path) {
+			t.Errorf("%s: in the script %v, target %+v, removal %q", s.path, strings.Contains(script, s.text), where.secrets, where.remove)
 		}
+	}
+	if len(where.secrets) != len(want) {
+		t.Errorf("secrets %+v, want %+v", where.secrets, want)
 	}
 	return script
 }

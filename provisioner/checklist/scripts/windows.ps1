@@ -12,6 +12,7 @@
 # of scripts like this one in its event log, which stays in the image): the
 # provisioner uploads it beside the script, as <script>.secret; it is read
 # and removed first thing, and never printed nor passed on a command line.
+# So are package_proxy's credentials, as <script>.proxy (USER:PASSWORD).
 
 $ErrorActionPreference = 'Stop'
 $script:Item = 'prepare'
@@ -23,6 +24,14 @@ if ($CL_PASSWORD_SET) {
   $secret = [IO.Path]::ChangeExtension($MyInvocation.MyCommand.Path, '.secret')
   $CL_PASSWORD = [IO.File]::ReadAllText($secret)
   Remove-Item -Force -LiteralPath $secret
+}
+$CL_PROXY_CREDENTIAL = $null
+if ($CL_PROXY_AUTH) {
+  $secret = [IO.Path]::ChangeExtension($MyInvocation.MyCommand.Path, '.proxy')
+  $auth = [IO.File]::ReadAllText($secret)
+  Remove-Item -Force -LiteralPath $secret
+  $i = $auth.IndexOf(':')
+  $CL_PROXY_CREDENTIAL = New-Object Net.NetworkCredential($auth.Substring(0, $i), $auth.Substring($i + 1))
 }
 
 function Write-Line([string]$Text) { [Console]::Out.WriteLine($Text) }
@@ -84,7 +93,10 @@ function Get-Source([string]$Location, [string]$Name) {
     Write-Line "TLS 1.2 is not available to .NET here (KB3154518): downloads from https sites that require it fail; give a path in the guest instead"
   }
   $wc = New-Object Net.WebClient
-  if ($CL_PROXY) { $wc.Proxy = New-Object Net.WebProxy($CL_PROXY, $true) }
+  if ($CL_PROXY) {
+    $wc.Proxy = New-Object Net.WebProxy($CL_PROXY, $true)
+    if ($CL_PROXY_CREDENTIAL) { $wc.Proxy.Credentials = $CL_PROXY_CREDENTIAL }
+  }
   Write-Step "downloading $Location"
   $wc.DownloadFile($Location, $dest)
   return $dest

@@ -4,6 +4,7 @@ $CL_MODE = 'apply'
 $CL_ITEMS = @('W01', 'W02', 'W03', 'W04', 'W05', 'W06', 'W07', 'W08')
 $CL_SKIP = @('W01', 'W02', 'W05')
 $CL_PROXY = ''
+$CL_PROXY_AUTH = $false
 $CL_ACCOUNT = 'Administrator'
 $CL_PASSWORD_SET = $false
 $CL_VIRTIO_WIN = 'auto'

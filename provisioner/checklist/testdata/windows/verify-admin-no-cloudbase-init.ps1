@@ -4,6 +4,7 @@ $CL_MODE = 'verify'
 $CL_ITEMS = @('W01', 'W02', 'W03', 'W04', 'W05', 'W06', 'W07', 'W08')
 $CL_SKIP = @('W06', 'W07')
 $CL_PROXY = 'http://10.0.2.2:3128'
+$CL_PROXY_AUTH = $true
 $CL_ACCOUNT = 'Admin'
 $CL_PASSWORD_SET = $true
 $CL_VIRTIO_WIN = 'E:\'
