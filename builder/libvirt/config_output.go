@@ -12,7 +12,9 @@ import (
 type OutputConfig struct {
 	// The directory the disk image and console log are written to. Defaults
 	// to `output-<build name>`. It must not exist, or be empty, unless the
-	// build runs with `-force`.
+	// build runs with `-force`. A build that fails or is cancelled deletes
+	// what it wrote there but its evidence, `console.log` and the checklist
+	// report, and prints where they are.
 	OutputDir string `mapstructure:"output_directory"`
 	// Export the disk as it is, without `qemu-img convert` dropping unused
 	// and zeroed clusters. Faster, and the image is larger.
