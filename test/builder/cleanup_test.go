@@ -59,6 +59,25 @@ func TestCleanupAfterInterruptAndFailure(t *testing.T) {
 		assertConsoleLogKept(t, out, filepath.Join(dir, "out-"+name))
 	})
 
+	// A guest that never powers off (the installer reboots, as its
+	// kickstart says) fails the build at shutdown_timeout: its disk may be
+	// half written, so nothing is exported.
+	t.Run("shutdown-never-comes", func(t *testing.T) {
+		name := testenv.DomainName(t)[:20] + "-shut"
+		tmp := filepath.Join(dir, "tmp-"+name)
+		must(t, os.MkdirAll(tmp, 0o755))
+		out, err := testenv.PackerBuild(t, dir, tmp, template(name, "communicator = \"none\"\n  shutdown_timeout = \"10s\""), "")
+		if err == nil || !strings.Contains(out, "the guest did not shut down within shutdown_timeout (10s): its disk is not exported") {
+			t.Fatalf("want the build to fail at shutdown_timeout, got %v:\n%s", err, out)
+		}
+		if strings.Contains(out, "artifact,0,id") {
+			t.Errorf("the build made an artifact:\n%s", out)
+		}
+		assertNoLeftovers(t, name)
+		testenv.AssertEmptyDir(t, tmp)
+		assertConsoleLogKept(t, out, filepath.Join(dir, "out-"+name))
+	})
+
 	// -on-error=abort keeps the domain and the disk volume: a leftover,
 	// which stops the next build of the name; -force removes it.
 	t.Run("abort", func(t *testing.T) {
