@@ -11,8 +11,8 @@ import (
 // OutputConfig says where the exported disk goes and how it is written.
 type OutputConfig struct {
 	// The directory the disk image and console log are written to. Defaults
-	// to `output-<build name>`. It must not exist, or be empty, unless the
-	// build runs with `-force`. A build that fails or is cancelled deletes
+	// to `output-<build name>`. It must not exist, unless the build runs
+	// with `-force`, which deletes it first. A build that fails or is cancelled deletes
 	// what it wrote there but its evidence, `console.log` and the checklist
 	// report, and prints where they are.
 	OutputDir string `mapstructure:"output_directory"`
@@ -27,8 +27,11 @@ type OutputConfig struct {
 func (c *OutputConfig) prepare(buildName, diskFormat string, force bool) []error {
 	c.OutputDir = cmp.Or(c.OutputDir, "output-"+buildName)
 	var errs []error
-	if entries, err := os.ReadDir(c.OutputDir); err == nil && len(entries) > 0 && !force {
-		errs = append(errs, fmt.Errorf("output_directory %q exists and is not empty: remove it or build with -force", c.OutputDir))
+	// As the SDK's output directory step will judge it, after the
+	// download: any directory there, even empty, stops a build without
+	// -force.
+	if _, err := os.Stat(c.OutputDir); err == nil && !force {
+		errs = append(errs, fmt.Errorf("output_directory %q exists: remove it, or build with -force (which deletes it)", c.OutputDir))
 	}
 	if c.SkipCompaction && c.DiskCompression {
 		errs = append(errs, fmt.Errorf("disk_compression: cannot compress with skip_compaction set"))

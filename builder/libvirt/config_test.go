@@ -264,7 +264,7 @@ func TestConfigAccepts(t *testing.T) {
 		{"boot_steps", map[string]interface{}{"boot_steps": [][]string{{"<tab> text ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg", "kickstart"}, {"<enter>"}}}},
 		{"boot_command", map[string]interface{}{"boot_command": []string{"<tab> text<enter>"}}},
 		{"output_directory exists with -force", map[string]interface{}{"output_directory": full, "packer_force": true}},
-		{"output_directory exists and is empty", map[string]interface{}{"output_directory": empty}},
+		{"output_directory exists and is empty, with -force", map[string]interface{}{"output_directory": empty, "packer_force": true}},
 		{"compression", map[string]interface{}{"disk_compression": true}},
 		{"vnc on all addresses", map[string]interface{}{"vnc_bind_address": "0.0.0.0", "vnc_password": "12345678"}},
 		{"additional ISOs fill the IDE bus", map[string]interface{}{"cd_content": map[string]string{"a": "b"}, "additional_iso_files": isos(2)}},
@@ -318,6 +318,10 @@ func TestConfigRejectsBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, full, "old.qcow2", 1)
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	baseImage := writeFile(t, dir, "base.img", 4<<20)
 	code := writeFile(t, dir, "OVMF_CODE.fd", 1)
 	missing := filepath.Join(dir, "missing.fd")
@@ -422,6 +426,8 @@ func TestConfigRejectsBadInput(t *testing.T) {
 
 		// Output
 		{"output_directory not empty", map[string]interface{}{"output_directory": full}, "output_directory", "-force", ""},
+		// The SDK's output directory step refuses it after the download.
+		{"output_directory exists and is empty", map[string]interface{}{"output_directory": empty}, "output_directory", "exists: remove it, or build with -force", ""},
 		{"disk_compression with skip_compaction", map[string]interface{}{"skip_compaction": true, "disk_compression": true}, "disk_compression", "skip_compaction", ""},
 		{"disk_compression with skip_compaction and -force", map[string]interface{}{"skip_compaction": true, "disk_compression": true, "packer_force": true}, "disk_compression", "skip_compaction", ""},
 		{"disk_compression with raw", map[string]interface{}{"disk_format": "raw", "disk_compression": true}, "disk_compression", "qcow2", ""},

@@ -147,7 +147,7 @@ func TestStepDefineDomainFails(t *testing.T) {
 // first line, the forwarded port released for QEMU, and the VNC port
 // known for the boot command.
 func TestStepStartDomain(t *testing.T) {
-	c := stepConfig(t, map[string]interface{}{"vm_name": "web", "output_directory": t.TempDir()})
+	c := stepConfig(t, map[string]interface{}{"vm_name": "web", "output_directory": t.TempDir(), "packer_force": true})
 	st := domainState(t, c)
 	st.d.ConsoleOutput = "SeaBIOS (version 1.16.2-debian-1.16.2-1)\n"
 	st.d.VNC = 5903
@@ -185,7 +185,7 @@ func TestStepStartDomain(t *testing.T) {
 
 func TestStepStartDomainFails(t *testing.T) {
 	for _, method := range []string{"Start", "VNCPort"} {
-		c := stepConfig(t, map[string]interface{}{"vm_name": "web", "output_directory": t.TempDir()})
+		c := stepConfig(t, map[string]interface{}{"vm_name": "web", "output_directory": t.TempDir(), "packer_force": true})
 		st := domainState(t, c)
 		st.run(&stepDefineDomain{config: c}, multistep.ActionContinue)
 		st.d.Errs[method] = errors.New(method + " failed")

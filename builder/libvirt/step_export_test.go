@@ -90,7 +90,7 @@ func TestStepExport(t *testing.T) {
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			c := stepConfig(t, merge(map[string]interface{}{"vm_name": "web", "output_directory": out}, tc.overrides))
+			c := stepConfig(t, merge(map[string]interface{}{"vm_name": "web", "output_directory": out, "packer_force": true}, tc.overrides))
 			st := exportState(t, c)
 			img := &fakeImg{backing: tc.backing}
 			st.run(&stepExport{config: c, img: img.tool()}, multistep.ActionContinue)
@@ -134,7 +134,7 @@ func TestStepExport(t *testing.T) {
 // A failed conversion leaves no half-written file under the disk's name.
 func TestStepExportFails(t *testing.T) {
 	out := t.TempDir()
-	c := stepConfig(t, map[string]interface{}{"vm_name": "web", "output_directory": out})
+	c := stepConfig(t, map[string]interface{}{"vm_name": "web", "output_directory": out, "packer_force": true})
 	st := exportState(t, c)
 	img := &fakeImg{fail: errors.New("qemu-img convert: No space left on device")}
 	st.run(&stepExport{config: c, img: img.tool()}, multistep.ActionHalt)
@@ -146,7 +146,7 @@ func TestStepExportFails(t *testing.T) {
 	}
 
 	// A remote download that breaks leaves no .download file either.
-	c = stepConfig(t, map[string]interface{}{"vm_name": "web", "output_directory": out, "libvirt_uri": "qemu+ssh://kvm.example/system"})
+	c = stepConfig(t, map[string]interface{}{"vm_name": "web", "output_directory": out, "packer_force": true, "libvirt_uri": "qemu+ssh://kvm.example/system"})
 	st = exportState(t, c)
 	st.d.Errs["DownloadVolume"] = errors.New("downloading volume web.qcow2: connection reset")
 	st.run(&stepExport{config: c, img: (&fakeImg{}).tool()}, multistep.ActionHalt)
