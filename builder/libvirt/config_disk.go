@@ -37,6 +37,8 @@ type DiskConfig struct {
 
 	// diskBytes is DiskSize parsed; 0 = the base image's size.
 	diskBytes uint64
+	// localBase is the local base image Prepare probed, nil otherwise.
+	localBase *probedBase
 }
 
 var (

@@ -61,17 +61,29 @@ func (c *SourceConfig) prepare(iso *commonsteps.ISOConfig, ctx *interpolate.Cont
 	return nil, errs
 }
 
-// checkBaseImageSize compares disk_size with a base image that is a local
-// file; a URL is checked once downloaded.
+// probedBase is a local base image Prepare probed.
+type probedBase struct {
+	path string
+	info image.Info
+}
+
+// checkBaseImageSize checks a base image that is a local file as the
+// build will, so that packer validate tells: its size against disk_size,
+// and that it points at no other file. A URL is checked once downloaded.
 func (c *Config) checkBaseImageSize() []error {
 	path, ok := localPath(c.DiskImageURL)
-	if !ok || c.diskBytes == 0 {
+	if !ok {
 		return nil
 	}
 	info, err := image.Inspect(context.Background(), path, "")
 	if err != nil {
 		return []error{fmt.Errorf("disk_image_url: %w", err)}
 	}
+	if err := info.SelfContained("disk_image_url: the base image " + path); err != nil {
+		return []error{err}
+	}
+	// The build uses the file in place: its probe is this one.
+	c.localBase = &probedBase{path: path, info: info}
 	if err := c.fitsBaseImage(info); err != nil {
 		return []error{err}
 	}

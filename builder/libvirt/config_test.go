@@ -547,3 +547,19 @@ func TestCompact(t *testing.T) {
 		t.Errorf("compact(nil) = %v, want none", got)
 	}
 }
+
+// A local base image that points at a file of this machine is refused by
+// packer validate, before anything is downloaded or booted.
+func TestConfigRefusesBackedBaseImage(t *testing.T) {
+	dir := t.TempDir()
+	backed := filepath.Join(dir, "base.qcow2")
+	if out, err := exec.Command("qemu-img", "create", "-q", "-f", "qcow2", "-b", "/etc/hostname", "-F", "raw", backed, "1M").CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	raw := with(baseRaw(t), map[string]interface{}{"iso_url": del, "iso_checksum": del, "disk_image_url": backed, "disk_image_checksum": "none"})
+	var c Config
+	_, err := c.Prepare(raw)
+	if err == nil || !strings.Contains(err.Error(), "disk_image_url: the base image "+backed+" (qcow2) has a backing file, /etc/hostname") {
+		t.Errorf("Prepare: %v", err)
+	}
+}

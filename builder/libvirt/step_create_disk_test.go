@@ -192,4 +192,15 @@ func TestStepInspectBase(t *testing.T) {
 		st := newStepTest(t, c)
 		st.run(&stepInspectBase{config: c, inspect: probe(image.Info{}, errors.New("called"))}, multistep.ActionContinue)
 	})
+	// A downloaded qcow2 whose backing file is a file of this machine:
+	// every later read of the image would read that file.
+	t.Run("a backing file", func(t *testing.T) {
+		c := stepConfig(t, nil)
+		st := newStepTest(t, c)
+		st.state.Put("base_image_path", "/downloads/base.img")
+		st.run(&stepInspectBase{config: c, inspect: probe(image.Info{Format: "qcow2", VirtualSize: 1 << 30, BackingFile: "/etc/shadow"}, nil)}, multistep.ActionHalt)
+		if !strings.Contains(st.err().Error(), "has a backing file, /etc/shadow, which this plugin did not set up") {
+			t.Errorf("error %v", st.err())
+		}
+	})
 }

@@ -13,7 +13,8 @@ import (
 
 // stepInspectBase probes the downloaded base image once, before any guest
 // runs: its format, from then on named to every tool instead of guessed,
-// and its virtual size, which disk_size may not be below.
+// and its virtual size, which disk_size may not be below. A base image
+// that points at other files (a backing file, a data file) is refused.
 type stepInspectBase struct {
 	config *Config
 	// inspect is image.Inspect; tests replace it.
@@ -26,9 +27,17 @@ func (s *stepInspectBase) Run(ctx context.Context, state multistep.StateBag) mul
 		return multistep.ActionContinue
 	}
 	c := s.config
-	info, err := s.inspect(ctx, path.(string), "")
-	if err != nil {
-		return step.Halt(state, fmt.Errorf("disk_image_url: %w", err))
+	var info image.Info
+	if b := c.localBase; b != nil && b.path == path.(string) {
+		info = b.info // probed by Prepare: the file is used in place
+	} else {
+		var err error
+		if info, err = s.inspect(ctx, path.(string), ""); err != nil {
+			return step.Halt(state, fmt.Errorf("disk_image_url: %w", err))
+		}
+	}
+	if err := info.SelfContained("disk_image_url: the base image " + path.(string)); err != nil {
+		return step.Halt(state, err)
 	}
 	if err := c.fitsBaseImage(info); err != nil {
 		return step.Halt(state, err)

@@ -22,7 +22,9 @@ var diskExtensions = []string{".qcow2", ".img", ".raw", ".vmdk", ".vhdx", ".vhd"
 // a format qemu-img recognises (the QEMU builder writes files without an
 // extension). Its format and virtual size come from the state where the
 // component that wrote the file put them; only an artifact that names
-// neither is probed with qemu-img, once.
+// neither is probed with qemu-img, once. A probed disk that points at other
+// files (a backing file, a data file) is refused: no component of this
+// plugin writes one.
 func Disk(ctx context.Context, a packersdk.Artifact) (string, image.Info, error) {
 	path := DiskPath(a)
 	format, size := DiskFormat(a), VirtualSize(a)
@@ -38,6 +40,9 @@ func Disk(ctx context.Context, a packersdk.Artifact) (string, image.Info, error)
 	info, err := image.Inspect(ctx, path, format)
 	if err != nil {
 		return "", image.Info{}, fmt.Errorf("the input disk: %w", err)
+	}
+	if err := info.SelfContained("the input disk " + path); err != nil {
+		return "", image.Info{}, err
 	}
 	return path, info, nil
 }

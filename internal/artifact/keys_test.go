@@ -3,6 +3,9 @@ package artifact
 import (
 	"context"
 	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
@@ -68,3 +71,27 @@ func TestDiskFromState(t *testing.T) {
 		t.Errorf("Disk: %q %+v %v", path, info, err)
 	}
 }
+
+// A foreign artifact's disk (probed once) that points at another file of
+// this machine is refused: no component of this plugin writes one.
+func TestDiskRefusesABackedForeignDisk(t *testing.T) {
+	dir := t.TempDir()
+	disk := filepath.Join(dir, "packer-qemu")
+	if out, err := exec.Command("qemu-img", "create", "-q", "-f", "qcow2", "-b", "/etc/hostname", "-F", "raw", disk, "1M").CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	_, _, err := Disk(context.Background(), filesArtifact{disk})
+	if err == nil || !strings.Contains(err.Error(), "the input disk "+disk+" (qcow2) has a backing file, /etc/hostname") {
+		t.Errorf("Disk: %v", err)
+	}
+}
+
+// filesArtifact is another builder's artifact: files, no state.
+type filesArtifact []string
+
+func (filesArtifact) BuilderId() string        { return "transcend.qemu" }
+func (a filesArtifact) Files() []string        { return a }
+func (filesArtifact) Id() string               { return "" }
+func (filesArtifact) String() string           { return "" }
+func (filesArtifact) State(string) interface{} { return nil }
+func (filesArtifact) Destroy() error           { return nil }

@@ -17,6 +17,37 @@ type Info struct {
 	VirtualSize uint64 `json:"virtual-size"`
 	ActualSize  uint64 `json:"actual-size"`
 	BackingFile string `json:"backing-filename"`
+	// FormatSpecific holds qcow2's external data file, if it has one.
+	FormatSpecific *struct {
+		Data struct {
+			DataFile string `json:"data-file"`
+		} `json:"data"`
+	} `json:"format-specific,omitempty"`
+}
+
+// DataFile is the image's external data file (qcow2 data_file), if any.
+func (i Info) DataFile() string {
+	if i.FormatSpecific == nil {
+		return ""
+	}
+	return i.FormatSpecific.Data.DataFile
+}
+
+// SelfContained fails an image that points at other files: a backing file
+// or an external data file. On a disk or a base image the plugin did not
+// set up, either may name any file of this machine (/etc/shadow), which
+// every tool that reads the image, and the image it exports, would read.
+func (i Info) SelfContained(path string) error {
+	what, file := "", ""
+	switch {
+	case i.BackingFile != "":
+		what, file = "a backing file", i.BackingFile
+	case i.DataFile() != "":
+		what, file = "an external data file", i.DataFile()
+	default:
+		return nil
+	}
+	return fmt.Errorf("%s (%s) has %s, %s, which this plugin did not set up: it is refused, as it may read any file of this machine. Flatten the image first (qemu-img convert -O %s SOURCE FLAT) if that file is meant", path, i.Format, what, file, i.Format)
 }
 
 // Inspect runs `qemu-img info` on path. With format set, qemu-img reads

@@ -73,3 +73,37 @@ func TestProgress(t *testing.T) {
 		t.Errorf("reports %v, want %v", got, want)
 	}
 }
+
+// An image that points at another file, a backing file or an external
+// data file, is refused; a plain one is not. Made with the real qemu-img.
+func TestSelfContained(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "shadow")
+	if err := os.WriteFile(secret, []byte("root:$6$not-for-the-image:19000::::::\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) {
+		t.Helper()
+		if _, err := run(context.Background(), "qemu-img", args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plain, backed, data := filepath.Join(dir, "plain.qcow2"), filepath.Join(dir, "backed.qcow2"), filepath.Join(dir, "data.qcow2")
+	run("create", "-q", "-f", "qcow2", plain, "1M")
+	run("create", "-q", "-f", "qcow2", "-b", secret, "-F", "raw", backed, "1M")
+	run("create", "-q", "-f", "qcow2", "-o", "data_file="+filepath.Join(dir, "data.raw"), data, "1M")
+	for _, tc := range []struct{ path, want string }{
+		{plain, ""},
+		{backed, "has a backing file, " + secret},
+		{data, "has an external data file, " + filepath.Join(dir, "data.raw")},
+	} {
+		info, err := Inspect(context.Background(), tc.path, "qcow2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = info.SelfContained(tc.path)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: %v, want %q", filepath.Base(tc.path), err, tc.want)
+		}
+	}
+}
