@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/atomicfile"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/image"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/stream"
@@ -43,12 +44,16 @@ func (s *stepExport) Run(ctx context.Context, state multistep.StateBag) multiste
 	d := state.Get("driver").(virt.Driver)
 	vol := state.Get("disk_volume").(virt.Volume)
 	c := s.config
-	dst := filepath.Join(c.OutputDir, c.VMName+"."+c.DiskFormat)
+	final := filepath.Join(c.OutputDir, c.VMName+"."+c.DiskFormat)
+	// Written under a hidden name, published whole: a killed build leaves
+	// no complete-looking half disk.
+	dst := atomicfile.TempName(final)
+	defer os.Remove(dst)
 	start := time.Now()
 
 	src := vol.Path
 	if !virt.IsLocal(d.URI()) {
-		src = dst + ".download"
+		src = atomicfile.TempName(final) + ".download"
 		defer os.Remove(src)
 		ui.Say(fmt.Sprintf("Downloading volume %s...", vol.Name()))
 		if err := download(ctx, ui, d, vol, src); err != nil {
@@ -60,12 +65,12 @@ func (s *stepExport) Run(ctx context.Context, state multistep.StateBag) multiste
 		return step.Halt(state, err)
 	}
 	if c.SkipCompaction && info.BackingFile == "" {
-		ui.Say(fmt.Sprintf("Copying the disk to %s...", dst))
+		ui.Say(fmt.Sprintf("Copying the disk to %s...", final))
 		if err := copyFile(src, dst); err != nil {
 			return step.Halt(state, err)
 		}
 	} else {
-		ui.Say(fmt.Sprintf("Exporting the disk to %s (qemu-img convert%s)...", dst, map[bool]string{true: ", compressed"}[c.DiskCompression]))
+		ui.Say(fmt.Sprintf("Exporting the disk to %s (qemu-img convert%s)...", final, map[bool]string{true: ", compressed"}[c.DiskCompression]))
 		err := s.img.convert(ctx, src, dst, image.ConvertOptions{
 			SrcFormat: c.DiskFormat, Format: c.DiskFormat, Compress: c.DiskCompression,
 			Progress: image.EveryTenPercent(func(p float64) { ui.Say(fmt.Sprintf("export: %.0f%%", p)) }),
@@ -79,10 +84,13 @@ func (s *stepExport) Run(ctx context.Context, state multistep.StateBag) multiste
 	if err != nil {
 		return step.Halt(state, err)
 	}
+	if err := atomicfile.Publish(dst, final); err != nil {
+		return step.Halt(state, err)
+	}
 	log.Printf("export done: %d bytes written in %s", out.ActualSize, time.Since(start))
-	ui.Say(fmt.Sprintf("Exported %s: %d MiB on disk, %d MiB virtual, in %s", filepath.Base(dst), out.ActualSize>>20, out.VirtualSize>>20, time.Since(start).Round(time.Second)))
-	state.Put("disk_path", dst)
-	putData(state, "DiskPath", dst)
+	ui.Say(fmt.Sprintf("Exported %s: %d MiB on disk, %d MiB virtual, in %s", filepath.Base(final), out.ActualSize>>20, out.VirtualSize>>20, time.Since(start).Round(time.Second)))
+	state.Put("disk_path", final)
+	putData(state, "DiskPath", final)
 	state.Put("disk_info", out)
 	return multistep.ActionContinue
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/atomicfile"
 )
 
 // Statuses of a Result.
@@ -46,7 +48,7 @@ func Write(path string, results []Result) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("report_file: %w", err)
 	}
 	return nil

@@ -136,6 +136,7 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a pack
 	state.Put("outputs", outputs)
 	state.Put("temp_base", tempBase)
 	steps := []multistep.Step{
+		stepTemps{},
 		&stepInspect{},
 		&stepOverlay{},
 		&stepSysprep{config: c},

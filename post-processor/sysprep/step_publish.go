@@ -7,12 +7,15 @@ import (
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/atomicfile"
 )
 
-// stepPublish renames every output and checksum to its final name, then
-// removes the input unless keep_input (or an output took its name). Until
-// then nothing is written under a final name; its cleanup removes the
-// temporary files a failure or cancel left.
+// stepPublish publishes every output and checksum under its final name
+// (synced, renamed), then removes the input unless keep_input (or an
+// output took its name). Until then nothing is written under a final
+// name; stepTemps, first of the steps, removes the temporaries a failure
+// or a cancel left.
 type stepPublish struct {
 	config *Config
 }
@@ -24,11 +27,11 @@ func (s *stepPublish) Run(ctx context.Context, state multistep.StateBag) multist
 	replaced := false
 	for _, o := range outputs {
 		for _, typ := range s.config.ChecksumTypes {
-			if err := os.Rename(o.temp+"."+typ, o.final+"."+typ); err != nil {
+			if err := atomicfile.Publish(o.temp+"."+typ, o.final+"."+typ); err != nil {
 				return halt(state, err)
 			}
 		}
-		if err := os.Rename(o.temp, o.final); err != nil {
+		if err := atomicfile.Publish(o.temp, o.final); err != nil {
 			return halt(state, err)
 		}
 		replaced = replaced || sameFile(o.final, input)
@@ -43,8 +46,20 @@ func (s *stepPublish) Run(ctx context.Context, state multistep.StateBag) multist
 	return multistep.ActionContinue
 }
 
-// Cleanup removes what is left under temporary names.
-func (s *stepPublish) Cleanup(state multistep.StateBag) {
+func (s *stepPublish) Cleanup(multistep.StateBag) {}
+
+// stepTemps comes first, so that its cleanup, which removes whatever is
+// left under the outputs' temporary names, runs whichever later step
+// failed or was cancelled: the SDK runs the cleanup of the steps that ran
+// only, and the outputs are written by stepConvert and stepChecksum, long
+// before stepPublish.
+type stepTemps struct{}
+
+func (stepTemps) Run(context.Context, multistep.StateBag) multistep.StepAction {
+	return multistep.ActionContinue
+}
+
+func (stepTemps) Cleanup(state multistep.StateBag) {
 	outputs, _ := state.Get("outputs").([]*output)
 	for _, o := range outputs {
 		os.Remove(o.temp)

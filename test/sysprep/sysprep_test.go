@@ -168,14 +168,30 @@ func TestInPlaceSparsify(t *testing.T) {
 	}
 }
 
-// Cancelled (Ctrl-C) while virt-sparsify runs: no temporary file, overlay
-// or output is left, the input is untouched, and no appliance keeps
-// running.
+// Cancelled (Ctrl-C) while virt-sparsify runs, or while the second of two
+// outputs is converted (the first complete under its temporary name, the
+// second half written): no temporary file, overlay or output is left, the
+// input is untouched, and no appliance keeps running. The SDK runs the
+// cleanup of the steps that ran only: the temporaries go with the first
+// step's.
 func TestCancelLeavesNothing(t *testing.T) {
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_IMAGE")
+	for _, tc := range []struct{ name, at, extra string }{
+		{"sparsify", "Sparsifying the disk", ""},
+		{"convert", "Converting to raw", `formats = ["qcow2", "raw"]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cancelLeavesNothing(t, env[0], tc.at, tc.extra)
+		})
+	}
+}
+
+func cancelLeavesNothing(t *testing.T, fixture, at, extra string) {
 	dir := testenv.VMDir(t)
-	input := filepath.Join(dir, "disk.qcow2")
-	testenv.Run(t, "qemu-img", "convert", "-f", "qcow2", "-O", "qcow2", env[0], input)
+	// Its own name: the check for a QEMU left running looks for it.
+	input := filepath.Join(dir, "disk-"+testenv.RandomHex(t, 4)+".qcow2")
+	testenv.Run(t, "qemu-img", "convert", "-f", "qcow2", "-O", "qcow2", fixture, input)
 	sum := testenv.SHA256(t, input)
 	out := filepath.Join(dir, "out")
 	if err := os.Mkdir(out, 0o755); err != nil {
@@ -188,10 +204,11 @@ func TestCancelLeavesNothing(t *testing.T) {
 	tmpl := template(t, dir, input, fmt.Sprintf(`
       output_directory = %q
       tmp_dir          = %q
-`, out, tmp))
-	log, err := testenv.PackerBuild(t, dir, tmp, tmpl, "Sparsifying the disk")
-	if err == nil || !strings.Contains(log, "Sparsifying the disk") {
-		t.Fatalf("want a build cancelled during virt-sparsify, got %v:\n%s", err, log)
+      %s
+`, out, tmp, extra))
+	log, err := testenv.PackerBuild(t, dir, tmp, tmpl, at)
+	if err == nil || !strings.Contains(log, at) {
+		t.Fatalf("want a build cancelled at %q, got %v:\n%s", at, err, log)
 	}
 	testenv.AssertEmptyDir(t, out)
 	// tmp_dir (and TMPDIR) may keep libguestfs's appliance cache, nothing
