@@ -63,7 +63,7 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 		img = *b.img
 	}
 	steps := []multistep.Step{
-		&step.Connect{URI: c.LibvirtURI, Pool: c.StoragePool, DomainType: &c.DomainType, Dial: dial},
+		&step.Connect{URI: c.LibvirtURI, Pool: c.StoragePool, DomainType: &c.DomainType, Dial: dial, Check: c.fitsDomainType},
 		&step.Claim{Name: c.VMName, Component: "cloudimage-libvirt", DomainType: &c.DomainType, Force: c.PackerForce},
 	}
 	if c.DiskImageURL != "" {

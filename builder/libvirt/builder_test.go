@@ -207,3 +207,19 @@ func TestBuilderOnErrorAbort(t *testing.T) {
 		t.Errorf("disk volume gone; volumes %v", r.d.VolumeNames())
 	}
 }
+
+// cpu_mode host-passthrough needs KVM: where domain_type "auto" settles to
+// software emulation, the build stops at once, saying why, and leaves
+// nothing.
+func TestBuilderAutoCannotPassThrough(t *testing.T) {
+	r := newBuilderRun(t, map[string]interface{}{"domain_type": "auto", "cpu_mode": "host-passthrough"})
+	r.d.DomainType = "qemu"
+	_, err := r.run()
+	if err == nil || !strings.Contains(err.Error(), `domain_type auto chose qemu here (the fake driver says so): cpu_mode "host-passthrough": needs domain_type "kvm"`) {
+		t.Fatalf("build: %v\n%s", err, r.ui.Output())
+	}
+	if r.d.Called("Define") != 0 {
+		t.Errorf("calls %v: a domain was defined", r.d.Calls)
+	}
+	r.assertNothingLeft(t)
+}

@@ -16,7 +16,7 @@ type DiskConfig struct {
 	// Size of the disk: a number of MiB, or a number with a K, M, G or T
 	// suffix (`10G`). Defaults to `10G` for an ISO build and to the base
 	// image's virtual size for a `disk_image_url` build; it may not be
-	// smaller than the base image.
+	// smaller than the base image, nor than 64 MiB.
 	DiskSize string `mapstructure:"disk_size"`
 	// Format of the build disk and of the exported image: `qcow2` (the
 	// default) or `raw`.
@@ -41,6 +41,10 @@ type DiskConfig struct {
 	localBase *probedBase
 }
 
+// minDiskSize is the smallest disk_size: below it no system fits, and a
+// typo (disk_size = "10" for 10 GiB) would only fail deep in the install.
+const minDiskSize = 64 << 20
+
 var (
 	diskFormats    = []string{"qcow2", "raw"}
 	diskInterfaces = []string{"virtio", "virtio-scsi", "sata", "ide"}
@@ -57,6 +61,9 @@ func (c *DiskConfig) prepare(machineType string) []error {
 			errs = append(errs, fmt.Errorf("disk_size: %w", err))
 		}
 		c.diskBytes = n
+		if err == nil && n < minDiskSize {
+			errs = append(errs, fmt.Errorf("disk_size %s: below 64 MiB, which holds no operating system (omit it to take the base image's size, or 10 GiB for an ISO build)", c.DiskSize))
+		}
 	}
 	c.DiskFormat = cmp.Or(c.DiskFormat, "qcow2")
 	c.DiskInterface = cmp.Or(c.DiskInterface, "virtio")
@@ -73,9 +80,7 @@ func (c *DiskConfig) prepare(machineType string) []error {
 		field.OneOf("disk_cache", c.DiskCache, diskCaches),
 		field.OneOf("disk_discard", c.DiskDiscard, diskDiscards),
 		field.OneOf("cdrom_interface", c.CDROMInterface, cdInterfaces))
-	if virt.IsQ35(machineType) && (c.DiskInterface == "ide" || c.CDROMInterface == "ide") {
-		errs = append(errs, fmt.Errorf("disk_interface/cdrom_interface: machine_type %q has no IDE bus; use sata or virtio", machineType))
-	}
+	errs = append(errs, virt.CheckBuses(machineType, virt.Bus{Field: "disk_interface", Value: c.DiskInterface}, virt.Bus{Field: "cdrom_interface", Value: c.CDROMInterface}))
 	return compact(errs)
 }
 

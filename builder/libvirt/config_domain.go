@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 
 	"libvirt.org/go/libvirtxml"
@@ -76,22 +75,16 @@ var (
 	cpuModes   = []string{"host-passthrough", "host-model", "maximum", "custom"}
 	netDevices = []string{"virtio", "e1000", "e1000e", "rtl8139"}
 	videos     = []string{"vga", "virtio", "qxl", "cirrus", "bochs", "none"}
-	// A domain name that is also a safe file and volume name.
-	vmNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 )
 
 func (c *DomainConfig) prepare(buildName string) []error {
 	var errs []error
 	c.VMName = cmp.Or(c.VMName, "packer-"+buildName)
-	if !vmNameRe.MatchString(c.VMName) {
-		errs = append(errs, fmt.Errorf("vm_name %q: use 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit", c.VMName))
-	}
+	errs = append(errs, virt.CheckDomainName("vm_name", c.VMName))
 	c.DomainType = cmp.Or(c.DomainType, "kvm")
 	errs = append(errs, field.OneOf("domain_type", c.DomainType, virt.DomainTypes))
 	c.MachineType = cmp.Or(c.MachineType, "pc")
-	if !regexp.MustCompile(`^(pc|q35|pc-i440fx-[0-9.]+|pc-q35-[0-9.]+)$`).MatchString(c.MachineType) {
-		errs = append(errs, fmt.Errorf("machine_type %q is not one of pc, q35, pc-i440fx-X.Y, pc-q35-X.Y", c.MachineType))
-	}
+	errs = append(errs, virt.CheckMachineType("machine_type", c.MachineType))
 	c.Firmware = cmp.Or(c.Firmware, "bios")
 	errs = append(errs, field.OneOf("firmware", c.Firmware, firmwares))
 	if c.Firmware != "uefi" && (c.EFIFirmwareCode != "" || c.EFIFirmwareVars != "" || c.SecureBoot) {
@@ -106,8 +99,8 @@ func (c *DomainConfig) prepare(buildName string) []error {
 	if c.CPUMode != "" {
 		errs = append(errs, field.OneOf("cpu_mode", c.CPUMode, cpuModes))
 	}
-	if c.CPUMode == "host-passthrough" && c.DomainType == "qemu" {
-		errs = append(errs, errors.New(`cpu_mode "host-passthrough": needs domain_type "kvm"; software emulation has no host CPU to pass through (use "maximum")`))
+	if err := c.fitsDomainType(c.DomainType); err != nil {
+		errs = append(errs, err)
 	}
 	// Signed, so that -1 is an error here rather than a huge unsigned value.
 	c.CPUs = cmp.Or(c.CPUs, 1)
@@ -146,4 +139,14 @@ func (c *DomainConfig) checkLocalFiles() []error {
 	}
 	slices.SortFunc(errs, func(a, b error) int { return cmp.Compare(a.Error(), b.Error()) })
 	return errs
+}
+
+// fitsDomainType fails settings the domain type cannot run: Prepare asks
+// it of the configured type, the build of the one domain_type "auto"
+// settles to.
+func (c *DomainConfig) fitsDomainType(domainType string) error {
+	if c.CPUMode == "host-passthrough" && domainType == "qemu" {
+		return errors.New(`cpu_mode "host-passthrough": needs domain_type "kvm"; software emulation has no host CPU to pass through (use "maximum")`)
+	}
+	return nil
 }

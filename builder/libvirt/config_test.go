@@ -426,6 +426,7 @@ func TestConfigRejectsBadInput(t *testing.T) {
 
 		// Output
 		{"output_directory not empty", map[string]interface{}{"output_directory": full}, "output_directory", "-force", ""},
+		{"disk_size below any system", map[string]interface{}{"disk_size": "10"}, "disk_size", "below 64 MiB", ""},
 		// The SDK's output directory step refuses it after the download.
 		{"output_directory exists and is empty", map[string]interface{}{"output_directory": empty}, "output_directory", "exists: remove it, or build with -force", ""},
 		{"disk_compression with skip_compaction", map[string]interface{}{"skip_compaction": true, "disk_compression": true}, "disk_compression", "skip_compaction", ""},

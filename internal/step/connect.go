@@ -20,6 +20,9 @@ type Connect struct {
 	DomainType *string
 	// Dial opens the driver: Libvirt, or a fake in unit tests.
 	Dial func(uri string) (virt.Driver, error)
+	// Check, when set, judges the settled domain type with the settings
+	// that depend on it.
+	Check func(domainType string) error
 
 	driver virt.Driver
 }
@@ -40,6 +43,11 @@ func (s *Connect) Run(ctx context.Context, state multistep.StateBag) multistep.S
 		var why string
 		*s.DomainType, why = d.ResolveDomainType(ctx, *s.DomainType)
 		ui.Say(fmt.Sprintf("domain_type auto: using %s (%s)", *s.DomainType, why))
+		if s.Check != nil {
+			if err := s.Check(*s.DomainType); err != nil {
+				return Halt(state, fmt.Errorf("domain_type auto chose %s here (%s): %w", *s.DomainType, why, err))
+			}
+		}
 	}
 	if err := d.CheckPool(s.Pool); err != nil {
 		return Halt(state, err)

@@ -96,13 +96,9 @@ func (c *Config) prepare(raws ...interface{}) error {
 	if c.Cloud == "" && c.IdentityEndpoint == "" {
 		add("cloud or identity_endpoint: name a cloud of clouds.yaml (or set OS_CLOUD), or give identity_endpoint (or OS_AUTH_URL) and credentials")
 	}
+	errs = append(errs, checkURL("identity_endpoint", c.IdentityEndpoint), checkURL("endpoint_override", c.EndpointOverride))
 	if c.Cloud == "" && c.IdentityEndpoint != "" && c.Password == "" && c.Token == "" && c.ApplicationCredentialSecret == "" {
 		add("password, token or application_credential_secret: identity_endpoint needs one (or OS_PASSWORD, OS_TOKEN, OS_APPLICATION_CREDENTIAL_SECRET)")
-	}
-	if c.EndpointOverride != "" {
-		if u, err := url.Parse(c.EndpointOverride); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add("endpoint_override %q is not an http:// or https:// URL", c.EndpointOverride)
-		}
 	}
 	c.EndpointType = cmp.Or(c.EndpointType, "public")
 	if !slices.Contains([]string{"public", "internal", "admin", "publicURL", "internalURL", "adminURL"}, c.EndpointType) {
@@ -174,6 +170,7 @@ func (c *Config) prepare(raws ...interface{}) error {
 	if *c.Retries < 0 {
 		add("retries: not negative")
 	}
+	errs = slices.DeleteFunc(errs, func(e error) bool { return e == nil })
 	if len(errs) > 0 {
 		return packersdk.MultiErrorAppend(nil, errs...)
 	}
@@ -204,4 +201,15 @@ func (a *AuthConfig) fromEnv() {
 	if !a.Insecure && (os.Getenv("OS_INSECURE") == "true" || os.Getenv("OS_INSECURE") == "1") {
 		a.Insecure = true
 	}
+}
+
+// checkURL fails a set field that is not an http(s) URL with a host.
+func checkURL(field, value string) error {
+	if value == "" {
+		return nil
+	}
+	if u, err := url.Parse(value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s %q is not an http:// or https:// URL, such as https://keystone.example:5000/v3", field, value)
+	}
+	return nil
 }

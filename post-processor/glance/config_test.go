@@ -56,6 +56,7 @@ func TestConfigRejectsBadInput(t *testing.T) {
 		{base("import_method", "ftp"), "import_method"},
 		{base("retries", -1), "retries"},
 		{base("endpoint_override", "glance:9292"), "endpoint_override"},
+		{base("identity_endpoint", "keystone.example:5000/v3"), "identity_endpoint"},
 		{base("import_method", "web-download"), "image_url"},
 		{base("image_url", "http://h/x.qcow2"), "image_url"},
 		{base("keep_releases", 3), "keep_releases"},

@@ -33,7 +33,9 @@ type Config struct {
 	// The storage pool that holds the overlay (and, where QEMU cannot read
 	// the image where it is, a copy of it). Defaults to `default`.
 	StoragePool string `mapstructure:"storage_pool"`
-	// The domain's name. Defaults to `cloudimage-verify-<build name>`.
+	// The domain's name: 1 to 63 letters, digits, `.`, `_` or `-`, as its
+	// volumes and files are named after it. Defaults to
+	// `cloudimage-verify-<build name>`.
 	VMName string `mapstructure:"vm_name"`
 	// `kvm` (the default), `qemu` (software emulation) or `auto`.
 	DomainType string `mapstructure:"domain_type"`
@@ -85,7 +87,8 @@ type Config struct {
 	// made a host name (other characters become -, cut to 63).
 	Hostname string `mapstructure:"hostname"`
 	// The account whose password user-data sets and the guest agent resets,
-	// and that logs in with the key. Defaults to `root` (L04).
+	// and that logs in with the key: a POSIX user name (lower-case letters,
+	// digits, `_` and `-`). Defaults to `root` (L04).
 	SSHUsername string `mapstructure:"ssh_username"`
 	// The guest's SSH port. Defaults to 22.
 	SSHPort int `mapstructure:"ssh_port"`
@@ -143,7 +146,14 @@ func (c *Config) prepare(raws ...interface{}) error {
 		add("libvirt_uri: %w", err)
 	}
 	c.StoragePool = cmp.Or(c.StoragePool, "default")
-	c.VMName = cmp.Or(c.VMName, "cloudimage-verify-"+cmp.Or(c.PackerBuildName, "image"))
+	if c.VMName == "" {
+		c.VMName = "cloudimage-verify-" + cmp.Or(notHostname.ReplaceAllString(c.PackerBuildName, "-"), "image")
+		c.VMName = c.VMName[:min(len(c.VMName), 63)]
+	}
+	errs = append(errs, virt.CheckDomainName("vm_name", c.VMName))
+	if c.MachineType != "" {
+		errs = append(errs, virt.CheckMachineType("machine_type", c.MachineType), c.checkBuses())
+	}
 	c.DomainType = cmp.Or(c.DomainType, "kvm")
 	errs = append(errs, field.OneOf("domain_type", c.DomainType, virt.DomainTypes))
 	if c.Firmware != "" {
@@ -193,6 +203,10 @@ func (c *Config) prepare(raws ...interface{}) error {
 		add("hostname: %q is not a host name (letters, digits and -, up to 63)", c.Hostname)
 	}
 	c.SSHUsername = cmp.Or(c.SSHUsername, "root")
+	// It goes into user-data and the probe's shell as it is.
+	if !userName.MatchString(c.SSHUsername) {
+		add("ssh_username: %q is not a user name (a lower-case letter or _, then up to 31 lower-case letters, digits, _ or -)", c.SSHUsername)
+	}
 	c.SSHPort = cmp.Or(c.SSHPort, 22)
 	c.HTTPPort = cmp.Or(c.HTTPPort, 80)
 	for f, p := range map[string]int{"ssh_port": c.SSHPort, "http_port": c.HTTPPort} {
@@ -222,4 +236,13 @@ func (c *Config) prepare(raws ...interface{}) error {
 	}
 	packersdk.LogSecretFilter.Set(virt.URIPassword(c.LibvirtURI))
 	return nil
+}
+
+// userName is a POSIX portable user name, the useradd default.
+var userName = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+
+// checkBuses fails an IDE disk or config drive on a q35 machine; Prepare
+// asks it of machine_type, PostProcess of the artifact's.
+func (c *Config) checkBuses() error {
+	return virt.CheckBuses(c.MachineType, virt.Bus{Field: "disk_interface", Value: c.DiskInterface}, virt.Bus{Field: "cdrom_interface", Value: c.CDROMInterface})
 }

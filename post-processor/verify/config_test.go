@@ -21,10 +21,10 @@ func TestConfigDefaults(t *testing.T) {
 
 func TestDefaultHostnameFromVMName(t *testing.T) {
 	var c Config
-	if err := c.prepare(map[string]interface{}{"vm_name": "_My_build.v2 " + strings.Repeat("x", 70)}); err != nil {
+	if err := c.prepare(map[string]interface{}{"vm_name": "My_build.v2-" + strings.Repeat("x", 40)}); err != nil {
 		t.Fatal(err)
 	}
-	if want := "My-build-v2-" + strings.Repeat("x", 51); c.Hostname != want {
+	if want := "My-build-v2-" + strings.Repeat("x", 40); c.Hostname != want {
 		t.Errorf("hostname %q, want %q", c.Hostname, want)
 	}
 }
@@ -45,6 +45,10 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		"cdrom_interface":    "floppy",
 		"firmware":           "coreboot",
 		"network_bridge":     "br0",
+		"vm_name":            "../etc/x",
+		"machine_type":       "virt",
+		// Written into user-data and the probe's shell as it is.
+		"ssh_username": "root; rm -rf /",
 	} {
 		var c Config
 		err := c.prepare(map[string]interface{}{field: value})
@@ -163,3 +167,32 @@ func TestConsoleLog(t *testing.T) {
 }
 
 func writeFile(path, text string) error { return os.WriteFile(path, []byte(text), 0o644) }
+
+// q35 has no IDE controller: an IDE config drive or disk on it is refused,
+// whether machine_type is set or comes from the artifact.
+func TestQ35WithIDE(t *testing.T) {
+	var c Config
+	err := c.prepare(map[string]interface{}{"machine_type": "q35", "cdrom_interface": "ide"})
+	if err == nil || !strings.Contains(err.Error(), `cdrom_interface "ide": machine_type "q35" (q35) has no IDE controller`) {
+		t.Errorf("prepare: %v", err)
+	}
+	c = Config{}
+	if err := c.prepare(map[string]interface{}{"disk_interface": "ide"}); err != nil {
+		t.Fatal(err)
+	}
+	c.MachineType = "pc-q35-7.2" // the artifact's
+	if err := c.checkBuses(); err == nil || !strings.Contains(err.Error(), "disk_interface") {
+		t.Errorf("checkBuses: %v", err)
+	}
+}
+
+// The default vm_name is a domain name whatever the build's name.
+func TestDefaultVMName(t *testing.T) {
+	var c Config
+	if err := c.prepare(map[string]interface{}{"packer_build_name": "cloudimage-libvirt.debian 12/" + strings.Repeat("x", 80)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.VMName) != 63 || !strings.HasPrefix(c.VMName, "cloudimage-verify-cloudimage-libvirt-debian-12-x") {
+		t.Errorf("vm_name %q", c.VMName)
+	}
+}

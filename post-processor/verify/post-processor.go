@@ -77,6 +77,9 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a pack
 			c.CDROMInterface = "sata" // q35 has no IDE controller
 		}
 	}
+	if err := c.checkBuses(); err != nil { // the artifact's machine type
+		return nil, false, false, err
+	}
 	in, err := newInstance(&c)
 	if err != nil {
 		return nil, false, false, err
