@@ -15,7 +15,9 @@ import (
 // NetworkConfig says how the guest is networked and how Packer reaches it.
 type NetworkConfig struct {
 	// `user`: QEMU user-mode networking; the communicator's port is forwarded
-	// to 127.0.0.1 on a free host port and `{{ .HTTPIP }}` is 10.0.2.2.
+	// to 127.0.0.1 on a free host port (on a remote libvirt host, to the
+	// address its URI names, never to all its interfaces) and
+	// `{{ .HTTPIP }}` is 10.0.2.2.
 	// `network`: a libvirt network (`network`); the guest's address comes
 	// from the network's DHCP leases, else the guest agent, else the ARP
 	// table, and `{{ .HTTPIP }}` is the network's bridge address.

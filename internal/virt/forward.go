@@ -3,6 +3,7 @@ package virt
 import (
 	"context"
 	"fmt"
+	"net"
 
 	sdknet "github.com/hashicorp/packer-plugin-sdk/net"
 )
@@ -28,8 +29,14 @@ type Forwards struct {
 func ReserveForwards(ctx context.Context, uri string, min, max int, guestPorts ...int) (*Forwards, error) {
 	f := &Forwards{Host: "127.0.0.1", Listen: "127.0.0.1", guestPorts: guestPorts}
 	if !OnThisMachine(uri) {
-		// The client comes from outside the libvirt host.
-		f.Host, f.Listen = Host(uri), "0.0.0.0"
+		// The client comes from outside the libvirt host: QEMU listens on
+		// the address the client reaches that host by, never on all of
+		// the host's interfaces (one that often runs production VMs).
+		addr, err := hostAddress(ctx, Host(uri))
+		if err != nil {
+			return nil, err
+		}
+		f.Host, f.Listen = Host(uri), addr
 	}
 	for range guestPorts {
 		l, err := sdknet.ListenRangeConfig{Addr: "127.0.0.1", Min: min, Max: max, Network: "tcp"}.Listen(ctx)
@@ -59,4 +66,17 @@ func (f *Forwards) Release() {
 		_ = l.Close()
 	}
 	f.held = nil
+}
+
+// hostAddress is the IPv4 address of the libvirt host: the URI's, or what
+// its name resolves to.
+func hostAddress(ctx context.Context, host string) (string, error) {
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.String(), nil
+	}
+	ips, err := net.DefaultResolver.LookupIP(ctx, "ip4", host)
+	if err != nil || len(ips) == 0 {
+		return "", fmt.Errorf("libvirt host %s: no IPv4 address for QEMU's forwarded ports to listen on (%v)", host, err)
+	}
+	return ips[0].String(), nil
 }
