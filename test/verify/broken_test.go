@@ -44,12 +44,20 @@ var breakages = []breakage{
 // failed instance (keep_on_failure), the others report only.
 func verifyBroken(t *testing.T, j mainJob, b breakage) {
 	l := testenv.Connect(t)
-	broken := filepath.Join(j.dir, b.name+".qcow2")
-	testenv.Run(t, "qemu-img", "create", "-q", "-f", "qcow2", "-b", j.image, "-F", "qcow2", broken)
-	cmd := exec.Command("virt-customize", append([]string{"-q", "-a", broken}, b.customize...)...)
+	overlay := filepath.Join(j.dir, b.name+"-overlay.qcow2")
+	testenv.Run(t, "qemu-img", "create", "-q", "-f", "qcow2", "-b", j.image, "-F", "qcow2", overlay)
+	cmd := exec.Command("virt-customize", append([]string{"-q", "--format=qcow2", "-a", overlay}, b.customize...)...)
 	cmd.Env = append(os.Environ(), "LIBGUESTFS_BACKEND=direct", "LIBGUESTFS_BACKEND_SETTINGS=force_tcg")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("virt-customize: %v\n%s", err, out)
+	}
+	// Verify refuses an input that points at another file (a backing
+	// file may name any file of the host): the broken image is flattened,
+	// as a user's own image would be.
+	broken := filepath.Join(j.dir, b.name+".qcow2")
+	testenv.Run(t, "qemu-img", "convert", "-f", "qcow2", "-O", "qcow2", overlay, broken)
+	if err := os.Remove(overlay); err != nil {
+		t.Fatal(err)
 	}
 	reportFile := filepath.Join(j.dir, b.name+".json")
 	vm := testenv.DomainName(t) // not the main job's name: its leftover check runs beside
