@@ -14,6 +14,7 @@ step() { # step NAME SCRIPT [ARGS]: runs a harness script and times it
 }
 step packages "$HACK_DIR/install-deps.sh"
 step libvirt "$HACK_DIR/start-libvirt.sh"
+step sshd "$HACK_DIR/start-sshd.sh"
 step packer "$HACK_DIR/build-packer.sh"
 step plugin "$HACK_DIR/install-plugin.sh"
 step openstack "$HACK_DIR/openstack.sh" start

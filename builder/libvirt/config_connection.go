@@ -19,7 +19,10 @@ type ConnectionConfig struct {
 	// or `qemu+tls://host/system?pkipath=/dir`. The plugin speaks libvirt's
 	// protocol itself: no libvirt client library or `ssh` binary is needed.
 	// On a remote host the ISO and disks are uploaded into `storage_pool`
-	// and the result is downloaded.
+	// and the result is downloaded; with `network_mode = "user"` over SSH,
+	// the communicator reaches the guest through the same SSH connection.
+	// A remote connection that passes nothing for 30 seconds is cut, and
+	// the build fails.
 	LibvirtURI string `mapstructure:"libvirt_uri"`
 	// The libvirt storage pool that holds the build's disk (and, on a
 	// remote host, its uploads). Defaults to `default`.

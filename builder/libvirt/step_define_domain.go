@@ -32,7 +32,7 @@ func (s *stepDefineDomain) Run(ctx context.Context, state multistep.StateBag) mu
 
 	m := s.machine(state)
 	if c.NetworkMode == virt.NetworkUser && c.Comm.Type != "none" {
-		f, err := virt.ReserveForwards(ctx, c.LibvirtURI, c.HostPortMin, c.HostPortMax, c.Comm.Port())
+		f, err := state.Get("driver").(virt.Driver).ReserveForwards(ctx, c.HostPortMin, c.HostPortMax, c.Comm.Port())
 		if err != nil {
 			return step.Halt(state, err)
 		}
@@ -41,7 +41,7 @@ func (s *stepDefineDomain) Run(ctx context.Context, state multistep.StateBag) mu
 		state.Put("comm_host", f.Host)
 		state.Put("comm_port", f.Ports[0])
 		m.NIC.User = f.UserNet()
-		ui.Say(fmt.Sprintf("Forwarding %s:%d to the guest's port %d", f.Listen, f.Ports[0], c.Comm.Port()))
+		ui.Say(fmt.Sprintf("Forwarding %s to the guest's port %d", f.Describe(0), c.Comm.Port()))
 	}
 
 	ui.Say(fmt.Sprintf("Defining domain %s (%s, %s, %d CPUs, %d MiB)...", c.VMName, c.DomainType, c.MachineType, c.CPUs, c.Memory))
@@ -104,7 +104,7 @@ func (s *stepDefineDomain) machine(state multistep.StateBag) virt.Machine {
 
 func (s *stepDefineDomain) Cleanup(state multistep.StateBag) {
 	if s.forwards != nil {
-		s.forwards.Release()
+		s.forwards.Close()
 	}
 	if !s.defined {
 		return

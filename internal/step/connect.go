@@ -39,6 +39,9 @@ func (s *Connect) Run(ctx context.Context, state multistep.StateBag) multistep.S
 	}
 	s.driver = d
 	state.Put("driver", d)
+	if l, ok := d.(interface{ OnLost(func(error)) }); ok {
+		l.OnLost(func(err error) { ui.Error(err.Error()) })
+	}
 	if *s.DomainType == "auto" {
 		var why string
 		*s.DomainType, why = d.ResolveDomainType(ctx, *s.DomainType)

@@ -22,8 +22,8 @@ func Connect(t *testing.T) *libvirt.Libvirt {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = l.Disconnect() })
-	return l
+	t.Cleanup(func() { _ = l.Close() })
+	return l.Libvirt
 }
 
 var unsafeChars = regexp.MustCompile(`[^a-zA-Z0-9-]+`)

@@ -17,7 +17,7 @@ func (d *Libvirt) ResolveDomainType(ctx context.Context, domainType string) (typ
 	if domainType != "auto" {
 		return domainType, "as configured"
 	}
-	if !kvmOffered(d.conn) {
+	if !kvmOffered(d.conn.Libvirt) {
 		return "qemu", "libvirt offers no kvm domains"
 	}
 	if !IsLocal(d.uri) {

@@ -9,9 +9,8 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
-
-	"github.com/digitalocean/go-libvirt"
 )
 
 // DefaultURI is the libvirt URI used when none is configured.
@@ -55,14 +54,49 @@ func ParseURI(uri string) (*url.URL, error) {
 	if !local && u.Hostname() == "" {
 		return nil, fmt.Errorf("%q: transport %s needs a host, as in qemu+%s://host%s", uri, transport, transport, u.Path)
 	}
+	if err := checkOptions(u, transport); err != nil {
+		return nil, fmt.Errorf("%q: %w", uri, err)
+	}
+	return u, nil
+}
+
+// checkOptions checks the query options the plugin reads, as go-libvirt
+// did when it read them.
+func checkOptions(u *url.URL, transport string) error {
+	q := u.Query()
 	if transport == "ssh" {
 		for _, opt := range []string{"known_hosts_verify", "sshauth"} {
-			if u.Query().Has(opt) {
-				return nil, fmt.Errorf("%q: option %s needs the libssh transport (qemu+libssh://)", uri, opt)
+			if q.Has(opt) {
+				return fmt.Errorf("option %s needs the libssh transport (qemu+libssh://)", opt)
 			}
 		}
 	}
-	return u, nil
+	switch strings.ToLower(q.Get("mode")) {
+	case "", "legacy", "auto":
+	case "direct":
+		return errors.New("mode=direct: cannot connect in direct mode; use mode=legacy or leave it out")
+	default:
+		return fmt.Errorf("mode=%s: invalid ssh mode; use legacy or auto", q.Get("mode"))
+	}
+	if nv := q.Get("no_verify"); nv != "" {
+		if strings.HasPrefix(transport, "libssh") {
+			return errors.New(`"no_verify" option invalid with the libssh transport, use known_hosts_verify=ignore instead`)
+		}
+		if _, err := strconv.Atoi(nv); err != nil {
+			return fmt.Errorf("no_verify=%s: invalid value, want 0 or 1", nv)
+		}
+	}
+	if v := q.Get("known_hosts_verify"); v != "" && !slices.Contains([]string{"normal", "auto", "ignore"}, v) {
+		return fmt.Errorf("known_hosts_verify=%s: invalid ssh known hosts verify method, want normal, auto or ignore", v)
+	}
+	if a := q.Get("sshauth"); a != "" {
+		for _, m := range strings.Split(strings.ToLower(a), ",") {
+			if !slices.Contains([]string{"agent", "privkey", "password", "keyboard-interactive"}, m) {
+				return fmt.Errorf("sshauth=%s: invalid ssh auth method %q, want agent, privkey, password or keyboard-interactive", a, m)
+			}
+		}
+	}
+	return nil
 }
 
 // userinfo is the user and password part of a URI that url.Parse refused.
@@ -88,44 +122,6 @@ func URIPassword(uri string) string {
 		return strings.TrimSuffix(strings.TrimPrefix(m[0], m[1]+":"), "@")
 	}
 	return ""
-}
-
-// dialURI is the URI handed to go-libvirt. Its ssh transport takes no
-// known_hosts option; its libssh transport is the same Go SSH client and
-// does, so qemu+ssh:// with known_hosts= is dialled as qemu+libssh://,
-// where no_verify=1 is spelt known_hosts_verify=ignore.
-func dialURI(u *url.URL) *url.URL {
-	q := u.Query()
-	if u.Scheme != "qemu+ssh" || !q.Has("known_hosts") {
-		return u
-	}
-	d := *u
-	d.Scheme = "qemu+libssh"
-	if nv := q.Get("no_verify"); nv != "" {
-		q.Del("no_verify")
-		if nv != "0" {
-			q.Set("known_hosts_verify", "ignore")
-		}
-	}
-	d.RawQuery = q.Encode()
-	return &d
-}
-
-// Connect opens a libvirt connection for uri.
-func Connect(uri string) (*libvirt.Libvirt, error) {
-	u, err := ParseURI(uri)
-	if err != nil {
-		return nil, err
-	}
-	l, err := libvirt.ConnectToURI(dialURI(u))
-	if err != nil {
-		msg := err.Error()
-		if pw := URIPassword(uri); pw != "" {
-			msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		}
-		return nil, fmt.Errorf("connecting to libvirt at %s: %s", Redact(uri), msg)
-	}
-	return l, nil
 }
 
 // IsLocal reports whether uri names the libvirt daemon of this machine,

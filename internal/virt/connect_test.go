@@ -183,7 +183,7 @@ func TestConnectFailsBeforeDialing(t *testing.T) {
 	} {
 		t.Run(tc.uri, func(t *testing.T) {
 			type result struct {
-				l   *libvirt.Libvirt
+				l   *Conn
 				err error
 			}
 			done := make(chan result, 1)
@@ -198,7 +198,7 @@ func TestConnectFailsBeforeDialing(t *testing.T) {
 				t.Fatalf("Connect(%q) is still running: it dials instead of failing early", tc.uri)
 			}
 			if r.err == nil {
-				_ = r.l.Disconnect()
+				_ = r.l.Close()
 				t.Fatalf("Connect(%q) succeeded, want an error", tc.uri)
 			}
 			if !strings.Contains(r.err.Error(), tc.want) {
@@ -229,26 +229,6 @@ func TestDefaultURIAndDomainTypes(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("DomainTypes %q lacks %q", DomainTypes, want)
-		}
-	}
-}
-
-// qemu+ssh:// with known_hosts= is dialled as qemu+libssh://, the same Go
-// SSH client, which takes the option; other URIs are dialled as given.
-func TestDialURI(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"qemu+ssh://u@h:2222/system?keyfile=%2Fk&known_hosts=%2Fkh", "qemu+libssh://u@h:2222/system?keyfile=%2Fk&known_hosts=%2Fkh"},
-		{"qemu+ssh://u@h/system?known_hosts=%2Fkh&no_verify=1", "qemu+libssh://u@h/system?known_hosts=%2Fkh&known_hosts_verify=ignore"},
-		{"qemu+ssh://u@h/system?known_hosts=%2Fkh&no_verify=0", "qemu+libssh://u@h/system?known_hosts=%2Fkh"},
-		{"qemu+ssh://u@h/system?no_verify=1", "qemu+ssh://u@h/system?no_verify=1"},
-		{"qemu:///system", "qemu:///system"},
-	} {
-		u, err := ParseURI(tc.in)
-		if err != nil {
-			t.Fatalf("ParseURI(%q): %v", tc.in, err)
-		}
-		if got := dialURI(u).String(); got != tc.want {
-			t.Errorf("dialURI(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

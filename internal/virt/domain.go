@@ -96,7 +96,7 @@ func (d *Libvirt) Start(ctx context.Context, dom Domain, console io.Writer) (io.
 	if _, err := d.conn.DomainCreateWithFlags(dom, uint32(libvirt.DomainStartPaused)); err != nil {
 		return nil, fmt.Errorf("starting domain %s: %w", dom.Name, err)
 	}
-	w, err := watchStop(d.conn, dom)
+	w, err := watchStop(d.conn.Libvirt, dom)
 	if err != nil {
 		return nil, fmt.Errorf("watching domain %s: %w", dom.Name, err)
 	}
@@ -107,7 +107,7 @@ func (d *Libvirt) Start(ctx context.Context, dom Domain, console io.Writer) (io.
 	d.watches[dom.UUID] = w
 	d.mu.Unlock()
 	a := &attachment{d: d, dom: dom}
-	if a.console, err = Connect(d.uri); err != nil {
+	if a.console, err = d.conn.Beside(); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -124,13 +124,13 @@ func (d *Libvirt) Start(ctx context.Context, dom Domain, console io.Writer) (io.
 type attachment struct {
 	d       *Libvirt
 	dom     Domain
-	console *libvirt.Libvirt
+	console *Conn
 }
 
 func (a *attachment) Close() error {
 	a.d.unwatch(a.dom)
 	if a.console != nil {
-		return a.console.Disconnect()
+		return a.console.Close()
 	}
 	return nil
 }
@@ -182,6 +182,9 @@ func (d *Libvirt) WaitStopped(ctx context.Context, dom Domain) bool {
 		case <-stopped:
 			return true
 		case <-ctx.Done():
+			return false
+		case <-d.conn.Disconnected():
+			// Cut by the keepalive: nothing will tell any more.
 			return false
 		case <-tick.C:
 		}

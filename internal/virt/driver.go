@@ -30,6 +30,9 @@ type Driver interface {
 	// NetworkAddress is the host's IPv4 address on a libvirt network: where
 	// its guests reach the host.
 	NetworkAddress(network string) (string, error)
+	// ReserveForwards reserves a port in min-max on the libvirt host for
+	// each guest port, for user-mode networking to forward (Forwards).
+	ReserveForwards(ctx context.Context, min, max int, guestPorts ...int) (*Forwards, error)
 
 	// CreateVolume creates a volume in pool.
 	CreateVolume(pool string, spec VolumeSpec) (Volume, error)

@@ -1,6 +1,7 @@
 package virt
 
 import (
+	"context"
 	"sync"
 
 	"github.com/digitalocean/go-libvirt"
@@ -9,7 +10,7 @@ import (
 // Libvirt is the Driver of a libvirt daemon, reached over go-libvirt.
 type Libvirt struct {
 	uri  string
-	conn *libvirt.Libvirt
+	conn *Conn
 
 	mu sync.Mutex
 	// watches are the lifecycle watches of the domains Start started, for
@@ -28,6 +29,10 @@ func Dial(uri string) (*Libvirt, error) {
 	return &Libvirt{uri: uri, conn: conn, watches: map[libvirt.UUID]*stopWatch{}}, nil
 }
 
+// OnLost sets what to call when the keepalive finds the daemon gone and
+// cuts the connection: every call then fails at once.
+func (d *Libvirt) OnLost(f func(error)) { d.conn.OnLost(f) }
+
 // URI is the URI the driver was dialled with.
 func (d *Libvirt) URI() string { return d.uri }
 
@@ -39,5 +44,15 @@ func (d *Libvirt) Close() error {
 		delete(d.watches, id)
 	}
 	d.mu.Unlock()
-	return d.conn.Disconnect()
+	return d.conn.Close()
+}
+
+// ReserveForwards holds the forwards' ports on the libvirt host's loopback
+// through the SSH connection for the ssh transports (forwardsOverSSH), on
+// this machine for the others (ReserveForwards).
+func (d *Libvirt) ReserveForwards(ctx context.Context, min, max int, guestPorts ...int) (*Forwards, error) {
+	if d.conn.ssh != nil {
+		return forwardsOverSSH(ctx, d.conn.ssh, min, max, guestPorts...)
+	}
+	return ReserveForwards(ctx, d.uri, min, max, guestPorts...)
 }

@@ -43,7 +43,7 @@ func (s *stepDefine) Run(ctx context.Context, state multistep.StateBag) multiste
 	g := &guest{host: "127.0.0.1", sshPort: c.SSHPort, httpPort: c.HTTPPort}
 	switch c.NetworkMode {
 	case virt.NetworkUser:
-		f, err := virt.ReserveForwards(ctx, c.LibvirtURI, c.HostPortMin, c.HostPortMax, c.SSHPort, c.HTTPPort)
+		f, err := state.Get("driver").(virt.Driver).ReserveForwards(ctx, c.HostPortMin, c.HostPortMax, c.SSHPort, c.HTTPPort)
 		if err != nil {
 			return step.Halt(state, err)
 		}
@@ -51,7 +51,7 @@ func (s *stepDefine) Run(ctx context.Context, state multistep.StateBag) multiste
 		state.Put("forwards", f)
 		g.host, g.sshPort, g.httpPort = f.Host, f.Ports[0], f.Ports[1]
 		m.NIC.User = f.UserNet()
-		ui.Say(fmt.Sprintf("Forwarding %s:%d to the guest's SSH port, %s:%d to its web server", f.Listen, g.sshPort, f.Listen, g.httpPort))
+		ui.Say(fmt.Sprintf("Forwarding %s to the guest's SSH port, %s to its web server", f.Describe(0), f.Describe(1)))
 	case virt.NetworkLibvirt:
 		m.NIC.Network = c.Network
 	case virt.NetworkBridge:
@@ -72,7 +72,7 @@ func (s *stepDefine) Run(ctx context.Context, state multistep.StateBag) multiste
 
 func (s *stepDefine) Cleanup(state multistep.StateBag) {
 	if s.forwards != nil {
-		s.forwards.Release()
+		s.forwards.Close()
 	}
 	if !s.defined {
 		return

@@ -14,17 +14,22 @@ import (
 )
 
 // The base-image path, two builds at once (-parallel-builds=2). Build
-// "full" boots the fixture qcow2 on an overlay (use_backing_file), grown
-// to disk_size, with a "cidata" CD made from cd_content and a
-// driver-disc-like ISO from additional_iso_files (checked by a checksum
-// file), runs a provisioner over SSH that reads both, and exports a
-// standalone disk; domain_type = "auto" must pick a type that boots here
-// (libvirt offers kvm, whose guests hang on this machine: the KVM probe
-// tells). Build "copy" copies the base image into its disk instead and
-// skips compaction. The two get distinct forwarded and HTTP ports and
-// volumes, and both succeed.
+// "full" runs on the harness's libvirtd reached as a remote host, over
+// qemu+ssh:// (the harness's sshd): it uploads the fixture qcow2, the CD
+// and the ISO into the pool, boots the base on an overlay there
+// (use_backing_file), grown to disk_size, with a "cidata" CD made from
+// cd_content and a driver-disc-like ISO from additional_iso_files (checked
+// by a checksum file). QEMU's forward listens on the libvirt host's
+// loopback, and a provisioner reaches the guest through the libvirt
+// connection's SSH connection and reads both discs; the disk is downloaded
+// and exported standalone. Build "copy", on qemu:///system, copies the
+// base image into its disk instead and skips compaction; its domain_type
+// = "auto" must pick a type that boots here (libvirt offers kvm, whose
+// guests hang on this machine: the KVM probe, which runs for this
+// machine's own daemon only, tells). The two get distinct
+// forwarded and HTTP ports and volumes, and both succeed.
 func TestBuildFromBaseImage(t *testing.T) {
-	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_IMAGE", "CLOUDIMAGE_FIXTURE_PASSWORD")
+	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_IMAGE", "CLOUDIMAGE_FIXTURE_PASSWORD", "CLOUDIMAGE_LIBVIRT_SSH_URI")
 	dir := testenv.VMDir(t)
 	prefix := testenv.DomainName(t)[:24]
 	marker := testenv.RandomHex(t, 8)
@@ -43,11 +48,12 @@ source "cloudimage-libvirt" "base" {
 build {
   source "source.cloudimage-libvirt.base" {
     name             = "full"
+    libvirt_uri      = %q
     vm_name          = "%s-full"
     output_directory = "%s/out-full"
     use_backing_file = true
     disk_size        = "3G"
-    domain_type      = "auto"
+    domain_type      = "qemu"
     cd_label         = "cidata"
     cd_content = {
       "meta-data" = "instance-id: %s\n"
@@ -62,7 +68,7 @@ build {
     name             = "copy"
     vm_name          = "%s-copy"
     output_directory = "%s/out-copy"
-    domain_type      = "qemu"
+    domain_type      = "auto"
     skip_compaction  = true
   }
   provisioner "shell" {
@@ -75,13 +81,14 @@ build {
     ]
   }
 }
-`, env[0], env[1], prefix, dir, marker, extra, checksumFile(t, dir, extra), prefix, dir, marker)
+`, env[0], env[1], env[2], prefix, dir, marker, extra, checksumFile(t, dir, extra), prefix, dir, marker)
 	must(t, os.WriteFile(filepath.Join(dir, "base.pkr.hcl"), []byte(tmpl), 0o644))
 
 	start := time.Now()
 	out := build(t, dir, "base.pkr.hcl", "-parallel-builds=2")
 	t.Logf("packer build (two builds at once) took %s", time.Since(start).Round(time.Second))
-	assertOutput(t, out, "domain_type auto: using ", "instance-id: "+marker, "drivers: "+marker, fmt.Sprint(3<<30), "Exported "+prefix+"-full.qcow2", "Copying the disk to")
+	assertOutput(t, out, "domain_type auto: using ", "instance-id: "+marker, "drivers: "+marker, fmt.Sprint(3<<30), "Exported "+prefix+"-full.qcow2", "Copying the disk to",
+		"cloudimage-libvirt.full: Uploading", "on the libvirt host (here 127.0.0.1:", "through SSH)", "cloudimage-libvirt.full: Connected to SSH!")
 
 	for _, pattern := range []string{`cloudimage-libvirt\.(full|copy): Forwarding 127\.0\.0\.1:(\d+)`, `cloudimage-libvirt\.(full|copy): Starting HTTP server on port (\d+)`} {
 		ports := map[string]string{}

@@ -90,6 +90,6 @@ build {
 
 	l, err := virt.Connect(uri)
 	must(t, err)
-	defer func() { _ = l.Disconnect() }()
-	assertNoLeftoversOn(t, l, name)
+	defer func() { _ = l.Close() }()
+	assertNoLeftoversOn(t, l.Libvirt, name)
 }

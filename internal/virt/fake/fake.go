@@ -246,6 +246,18 @@ func (d *Driver) CheckPool(pool string) error {
 	return nil
 }
 
+// ReserveForwards holds real ports on this machine, as the real driver
+// does for a local daemon.
+func (d *Driver) ReserveForwards(ctx context.Context, min, max int, guestPorts ...int) (*virt.Forwards, error) {
+	d.mu.Lock()
+	err := d.call("ReserveForwards", "")
+	d.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return virt.ReserveForwards(ctx, d.URIValue, min, max, guestPorts...)
+}
+
 func (d *Driver) NetworkAddress(network string) (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
