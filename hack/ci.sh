@@ -32,8 +32,9 @@ log "ci: tests"
 . "$ENV_FILE"
 # Two test binaries run at a time (2 cores); the longest acceptance
 # package goes first, so that none starts last and runs alone. test/verify
-# runs the main job and, as soon as its image is made, the runs on it, so
-# its tests are parallel ones: -parallel 3 runs two of them beside it.
+# runs the main job and, as soon as its image is made, the runs on it, two
+# at a time beside it (subtests the main job starts, not parallel tests:
+# waiting for the image in -parallel slots could starve the job itself).
 tests() {
   PACKER_ACC=1 go test -count=1 -timeout=80m -parallel 3 -v \
     ./test/verify ./test/builder ./test/sysprep ./test/harness ./... 2>&1 | tee "$LOG_DIR/go-test.log"

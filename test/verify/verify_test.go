@@ -5,8 +5,10 @@
 // runs on its image, as soon as there is one, what needs a finished
 // image: cloudimage-verify on copies broken on purpose and cancelled, and
 // the checklist provisioner again. One build of the image serves them
-// all. Every test here is a parallel one (go test -parallel 3 or more lets
-// the runs on the image go two at a time beside the main job).
+// all. The runs are subtests that the main job starts, two at a time,
+// beside the rest of its build: not parallel tests waiting for the image,
+// which could fill go test's -parallel slots while the main job, paused
+// behind them, never ran.
 package verify_test
 
 import (
@@ -35,9 +37,9 @@ import (
 // below): verify cancelled, the checklist run again, and copies broken on
 // purpose, each failing exactly the items its breakage is about.
 func TestMainJob(t *testing.T) {
-	t.Parallel()
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_RAWGZ", "CLOUDIMAGE_FIXTURE_ISO")
-	defer job.fail() // the runs on the image stop waiting if this test dies
+	var runs sync.WaitGroup
+	defer runs.Wait() // every t.Run returns before this test does
 	l := testenv.Connect(t)
 	_, _, glance := testenv.Cloud(t, "cloudimage-admin")
 	dir := jobDir(t)
@@ -59,7 +61,7 @@ func TestMainJob(t *testing.T) {
 	log, err := testenv.PackerWatch(context.Background(), t, dir, nil, func(line string, _ func()) {
 		if strings.Contains(line, "cloudimage-sysprep done in") {
 			t.Logf("sysprep wrote the image %s after %s: the runs on it start", image, time.Since(start).Round(time.Second))
-			job.publish(mainJob{dir: dir, image: image, checklist: testenv.ReadReport(t, checklistReport)})
+			startRuns(t, &runs, mainJob{dir: dir, image: image, checklistReport: checklistReport})
 		}
 	}, "build", "-timestamp-ui", "-color=false", "-var", "name="+name, "local.pkr.hcl")
 	if err != nil {
@@ -120,28 +122,30 @@ func TestMainJob(t *testing.T) {
 	testenv.AssertNoLeftovers(t, l, name)
 }
 
-func TestBrokenImages(t *testing.T) {
-	t.Parallel()
-	for _, b := range breakages {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			verifyBroken(t, job.wait(t), b)
+// startRuns runs on the image, each in a subtest of the main job and two
+// at a time: the copies broken on purpose, the checklist again, verify
+// cancelled.
+func startRuns(t *testing.T, wg *sync.WaitGroup, j mainJob) {
+	slots := make(chan struct{}, 2)
+	run := func(name string, f func(*testing.T, mainJob)) {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			t.Run(name, func(t *testing.T) { f(t, j) })
 		})
 	}
-}
-
-func TestChecklistAgain(t *testing.T) {
-	t.Parallel()
-	checklistAgain(t, job.wait(t))
+	for _, b := range breakages {
+		run("broken/"+b.name, func(t *testing.T, j mainJob) { verifyBroken(t, j, b) })
+	}
+	run("checklist-again", checklistAgain)
+	run("verify-cancelled", verifyCancelled)
 }
 
 // Ctrl-C once verify's instance runs, its console attached, the config
 // drive and the overlay made: no domain, no volume, nothing in TMPDIR.
 // (Every other step: post-processor/verify's TestVerifyCancelAtEachStep,
 // against the fake driver.)
-func TestVerifyCancelled(t *testing.T) {
-	t.Parallel()
-	j := job.wait(t)
+func verifyCancelled(t *testing.T, j mainJob) {
 	tmp := testenv.VMDir(t)
 	vm := testenv.DomainName(t)
 	p := testenv.PostProcessorTemplate(t, j.dir, j.image, "cloudimage-verify", fmt.Sprintf(`
@@ -158,34 +162,9 @@ func TestVerifyCancelled(t *testing.T) {
 
 // mainJob is what the runs on the main job's image need of it.
 type mainJob struct {
-	dir       string
-	image     string           // the image uploaded to Glance
-	checklist []testenv.Result // the build's checklist report
-}
-
-// job hands the main job's image to the runs on it, once sysprep has
-// written it.
-var job = &handoff{ready: make(chan struct{})}
-
-type handoff struct {
-	once  sync.Once
-	ready chan struct{}
-	job   *mainJob
-}
-
-func (h *handoff) publish(j mainJob) { h.once.Do(func() { h.job = &j; close(h.ready) }) }
-
-// fail lets the waiters go without an image, if none was published.
-func (h *handoff) fail() { h.once.Do(func() { close(h.ready) }) }
-
-func (h *handoff) wait(t *testing.T) mainJob {
-	t.Helper()
-	testenv.Get(t, "CLOUDIMAGE_FIXTURE_IMAGE") // skips without PACKER_ACC
-	<-h.ready
-	if h.job == nil {
-		t.Fatal("the main job made no image (TestMainJob failed)")
-	}
-	return *h.job
+	dir             string
+	image           string // the image uploaded to Glance
+	checklistReport string // the build's checklist report
 }
 
 // dirs are the folders of the package's tests that outlive the test that
