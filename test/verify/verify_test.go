@@ -33,8 +33,8 @@ import (
 // (fail_on = "required"), then the upload to the harness's Glance. The
 // build passes, both reports pass every item but the two that do not
 // apply, and Glance holds the image. As soon as sysprep has written the
-// image, the runs on it start beside the rest of the build (the tests
-// below): verify cancelled, the checklist run again, and copies broken on
+// image, the runs on it start beside the rest of the build (its
+// subtests, startRuns below): verify cancelled, the checklist run again, and copies broken on
 // purpose, each failing exactly the items its breakage is about.
 func TestMainJob(t *testing.T) {
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_RAWGZ", "CLOUDIMAGE_FIXTURE_ISO")
