@@ -40,7 +40,12 @@ func TestDescribeListsComponents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "_v{{ .Version }}_" + d.APIVersion + "_{{ .Os }}_{{ .Arch }}"; strings.Count(string(goreleaser), want) != 3 {
-		t.Fatalf(".goreleaser.yml should name both builds and the archive with %q (api_version %s)", want, d.APIVersion)
+	// The release reads API_VERSION from describe (release.yml,
+	// hack/release-check.sh), so the asset names follow the SDK's.
+	if want := "_v{{ .Version }}_{{ .Env.API_VERSION }}_{{ .Os }}_{{ .Arch }}"; strings.Count(string(goreleaser), want) != 3 {
+		t.Fatalf(".goreleaser.yml should name both builds and the archive with %q", want)
+	}
+	if d.APIVersion != "x5.0" {
+		t.Errorf("describe says api_version %q: packer init looks for x5.0 assets", d.APIVersion)
 	}
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Static checks beyond gofmt and go vet: golangci-lint (.golangci.yml) on the
-# Go code, at the version pinned in tools/go.mod (its own module, so that the
-# plugin's go.mod stays as it is; `go tool` builds it once and caches it),
-# and ShellCheck on every shell script of the project. Needs no root.
+# Go code and actionlint on the GitHub workflows (.github/workflows), at the
+# versions pinned in tools/go.mod (its own module, so that the plugin's
+# go.mod stays as it is; `go tool` builds them once and caches them), and
+# ShellCheck on every shell script of the project. Needs no root.
 
 # lib.sh makes its cache folder, under /var/cache unless CLOUDIMAGE_CACHE
 # says otherwise; lint keeps nothing there, and a user gets one of their own.
@@ -22,6 +23,22 @@ failed=()
 log "lint: golangci-lint $(sed -n 's|^\tgithub.com/golangci/golangci-lint/v2 \(v[^ ]*\).*|\1|p' tools/go.mod)"
 if ! go tool -modfile=tools/go.mod golangci-lint run ./...; then
   failed+=("golangci-lint (.golangci.yml)")
+fi
+
+# actionlint: the workflows' syntax, expressions, contexts and action
+# inputs; it runs shellcheck on their `run:` scripts. Then every action must
+# be pinned by a full commit SHA, with the release it is as a comment.
+log "lint: actionlint $(sed -n 's|^\tgithub.com/rhysd/actionlint \(v[^ ]*\).*|\1|p' tools/go.mod) on .github/workflows"
+if ! go tool -modfile=tools/go.mod actionlint -shellcheck "$(command -v shellcheck)"; then
+  failed+=("actionlint (.github/workflows)")
+fi
+unpinned=$(grep -nE '^[[:space:]-]*uses:' .github/workflows/*.y*ml |
+  grep -vE 'uses:[[:space:]]*(\./|[^@[:space:]]+@[0-9a-f]{40}[[:space:]]+#[[:space:]]*[^[:space:]])' || true)
+if [ -n "$unpinned" ]; then
+  while IFS= read -r line; do
+    printf '%s: action not pinned by a commit SHA with a "# vX.Y.Z" comment\n' "$line" >&2
+  done <<<"$unpinned"
+  failed+=("unpinned actions in .github/workflows")
 fi
 
 # The project's shell scripts: *.sh, and the files git has whose first line

@@ -135,9 +135,8 @@ func (b *Builder) artifact(state multistep.StateBag) *Artifact {
 	c := &b.config
 	info := state.Get("disk_info").(image.Info)
 	consoleLog, _ := state.Get("console_log").(string)
-	return &Artifact{
-		dir: c.OutputDir, disk: state.Get("disk_path").(string), consoleLog: consoleLog, info: info,
-		state: map[string]interface{}{
+	return newArtifact(c.OutputDir, state.Get("disk_path").(string), consoleLog, info,
+		map[string]interface{}{
 			artifact.KeyDiskPath:      state.Get("disk_path"),
 			artifact.KeyDiskFormat:    c.DiskFormat,
 			artifact.KeyVirtualSize:   info.VirtualSize,
@@ -147,8 +146,14 @@ func (b *Builder) artifact(state multistep.StateBag) *Artifact {
 			// hw_machine_type.
 			artifact.KeyFirmware:    c.Firmware,
 			artifact.KeyMachineType: c.MachineType,
-		},
-	}
+			// For Glance's architecture, hw_disk_bus, hw_scsi_model,
+			// hw_vif_model and os_secure_boot: what the guest was
+			// installed and proved with.
+			artifact.KeyArchitecture:  virt.Arch,
+			artifact.KeyDiskInterface: c.DiskInterface,
+			artifact.KeyNetDevice:     c.NetDevice,
+			artifact.KeySecureBoot:    c.SecureBoot,
+		})
 }
 
 // commHost is where the communicator connects: ssh_host/winrm_host when

@@ -71,10 +71,12 @@ func (s *stepExport) Run(ctx context.Context, state multistep.StateBag) multiste
 		}
 	} else {
 		ui.Say(fmt.Sprintf("Exporting the disk to %s (qemu-img convert%s)...", final, map[bool]string{true: ", compressed"}[c.DiskCompression]))
+		// The bar is of the virtual size, which qemu-img's percentage is of.
+		bar := image.NewBar(ui, "export "+filepath.Base(final), int64(info.VirtualSize))
 		err := s.img.convert(ctx, src, dst, image.ConvertOptions{
-			SrcFormat: c.DiskFormat, Format: c.DiskFormat, Compress: c.DiskCompression,
-			Progress: image.EveryTenPercent(func(p float64) { ui.Say(fmt.Sprintf("export: %.0f%%", p)) }),
+			SrcFormat: c.DiskFormat, Format: c.DiskFormat, Compress: c.DiskCompression, Progress: bar.Set,
 		})
+		bar.Close()
 		if err != nil {
 			os.Remove(dst)
 			return step.Halt(state, err)

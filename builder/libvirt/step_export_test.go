@@ -41,6 +41,8 @@ func (f *fakeImg) tool() imageTool {
 		},
 		convert: func(_ context.Context, src, dst string, o image.ConvertOptions) error {
 			f.converts = append(f.converts, o)
+			o.Progress(40)
+			o.Progress(100)
 			if f.fail != nil {
 				_ = os.WriteFile(dst, []byte("half"), 0o644)
 				return f.fail
@@ -115,6 +117,10 @@ func TestStepExport(t *testing.T) {
 				o := img.converts[0]
 				if o.SrcFormat != c.DiskFormat || o.Format != c.DiskFormat || o.Compress != tc.compress {
 					t.Errorf("convert %+v, want -f %s -O %s, compressed %v", o, c.DiskFormat, c.DiskFormat, tc.compress)
+				}
+				// qemu-img's percentage drives a bar of the virtual size.
+				if got := st.ui.ProgressRead("export web." + c.DiskFormat); got != 1<<30 {
+					t.Errorf("the export's progress bar read %d bytes, want %d", got, 1<<30)
 				}
 			}
 			remote := !virt.IsLocal(c.LibvirtURI)

@@ -2,37 +2,15 @@ package artifact
 
 import (
 	"context"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
-	sdkrpc "github.com/hashicorp/packer-plugin-sdk/rpc"
-)
 
-// overRPC serves a through the SDK's RPC, as Packer hands an artifact to a
-// post-processor of another plugin process, and returns the client's view.
-func overRPC(t *testing.T, a packersdk.Artifact) packersdk.Artifact {
-	t.Helper()
-	serverConn, clientConn := net.Pipe()
-	server, err := sdkrpc.NewServer(serverConn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { server.Close() })
-	if err := server.RegisterArtifact(a); err != nil {
-		t.Fatal(err)
-	}
-	go server.Serve()
-	client, err := sdkrpc.NewClient(clientConn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	return client.Artifact()
-}
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/rpctest"
+)
 
 // The contract's getters read what the builder writes, in this process
 // and through the SDK's RPC, where numbers change type.
@@ -42,7 +20,7 @@ func TestGettersOverRPC(t *testing.T) {
 		KeyFirmware: "uefi", KeyMachineType: "pc-q35-7.2",
 		KeyGuest: map[string]string{"os_type": "linux", "distro": "debian"},
 	}}
-	for name, a := range map[string]packersdk.Artifact{"local": local, "rpc": overRPC(t, local)} {
+	for name, a := range map[string]packersdk.Artifact{"local": local, "rpc": rpctest.Artifact(t, local)} {
 		if DiskPath(a) != "/out/web.qcow2" || DiskFormat(a) != "qcow2" || VirtualSize(a) != 10<<30 {
 			t.Errorf("%s: disk %q %q %d (virtual_size is a %T)", name, DiskPath(a), DiskFormat(a), VirtualSize(a), a.State(KeyVirtualSize))
 		}

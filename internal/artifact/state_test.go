@@ -1,11 +1,11 @@
 package artifact
 
 import (
-	"net"
 	"testing"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
-	sdkrpc "github.com/hashicorp/packer-plugin-sdk/rpc"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/rpctest"
 )
 
 // stateArtifact is an upstream artifact with a map of strings in its state,
@@ -25,22 +25,7 @@ func TestStringMapOverRPC(t *testing.T) {
 	guest := map[string]string{"os_type": "linux", "distro": "debian", "major_version": "12"}
 	var local packersdk.Artifact = stateArtifact{map[string]interface{}{"guest": guest, "disk_path": "/x.qcow2"}}
 
-	serverConn, clientConn := net.Pipe()
-	server, err := sdkrpc.NewServer(serverConn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
-	if err := server.RegisterArtifact(local); err != nil {
-		t.Fatal(err)
-	}
-	go server.Serve()
-	client, err := sdkrpc.NewClient(clientConn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	remote := client.Artifact()
+	remote := rpctest.Artifact(t, local)
 
 	if _, ok := remote.State("guest").(map[string]string); ok {
 		t.Log("the SDK's RPC now carries the map itself")

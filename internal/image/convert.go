@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"strconv"
 	"strings"
 )
 
@@ -61,36 +60,22 @@ func Convert(ctx context.Context, src, dst string, o ConvertOptions) error {
 // carriage returns.
 func readProgress(r io.Reader, report func(float64)) {
 	sc := bufio.NewScanner(r)
-	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
-		if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
-			return i + 1, data[:i], nil
-		}
-		if atEOF && len(data) > 0 {
-			return len(data), data, nil
-		}
-		return 0, nil, nil
-	})
+	sc.Split(ScanLines)
 	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		pct, ok := strings.CutPrefix(line, "(")
-		if !ok || report == nil {
-			continue
-		}
-		pct, _, _ = strings.Cut(pct, "/")
-		if f, err := strconv.ParseFloat(pct, 64); err == nil {
+		if f, ok := QemuImgPercent(sc.Text()); ok && report != nil {
 			report(f)
 		}
 	}
 }
 
-// EveryTenPercent turns qemu-img's frequent progress reports into one call
-// of say per 10% done, and one at 100%.
-func EveryTenPercent(say func(percent float64)) func(float64) {
-	last := -10.0
-	return func(p float64) {
-		if p >= last+10 || p == 100 && last < 100 {
-			say(p)
-			last = p
-		}
+// ScanLines is a bufio.SplitFunc that splits at \n and at the \r that
+// progress output ends its lines with.
+func ScanLines(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
+		return i + 1, data[:i], nil
 	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
 }

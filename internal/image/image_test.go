@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -64,13 +65,18 @@ func TestFormatsAreNamed(t *testing.T) {
 	}
 }
 
-// qemu-img -p's progress becomes one report per 10%.
+// qemu-img -p's progress lines, ending in carriage returns, are read
+// as percentages; other lines are not.
 func TestProgress(t *testing.T) {
 	var got []float64
-	report := EveryTenPercent(func(p float64) { got = append(got, p) })
-	readProgress(strings.NewReader("    (0.00/100%)\r    (5.00/100%)\r    (12.50/100%)\r    (55.00/100%)\r    (100.00/100%)\r\n"), report)
-	if want := []float64{0, 12.5, 55, 100}; len(got) != len(want) || got[1] != 12.5 || got[3] != 100 {
+	readProgress(strings.NewReader("    (0.00/100%)\r    (5.00/100%)\r    (12.50/100%)\rnoise (1/2)\n    (100.00/100%)\r\n"), func(p float64) { got = append(got, p) })
+	if want := []float64{0, 5, 12.5, 100}; !slices.Equal(got, want) {
 		t.Errorf("reports %v, want %v", got, want)
+	}
+	for _, line := range []string{"", "(", "(x/100%)", "(12/200%)", "12/100"} {
+		if p, ok := QemuImgPercent(line); ok {
+			t.Errorf("QemuImgPercent(%q) = %v, want no percentage", line, p)
+		}
 	}
 }
 

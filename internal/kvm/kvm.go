@@ -32,10 +32,23 @@ var cached struct {
 	reason string
 }
 
-// Usable reports whether KVM runs a Linux guest here, and why not. The
-// probe runs once per process, and its answer is kept in the user's cache
-// folder until the host reboots or its kernel or QEMU changes.
+// Unusable is the one line every component (the builder, sysprep, verify)
+// shows when the probe finds KVM unusable; user is what falls back to
+// software emulation ("libguestfs", "the domain"). The probe's own words,
+// such as QEMU's assertion, are in the log only (PACKER_LOG): Usable logs
+// them.
+func Unusable(user string) string {
+	return "KVM is unusable on this host (see the log); " + user + " uses software emulation (TCG), which is slower"
+}
+
+// Usable reports whether KVM runs a Linux guest here, and why (the probe's
+// detail, for the log: show Unusable's line instead). The probe runs once
+// per process, and its answer is kept in the user's cache folder until the
+// host reboots or its kernel or QEMU changes.
 func Usable(ctx context.Context) (bool, string) {
+	defer func() {
+		log.Printf("[INFO] KVM probe: usable %v: %s", cached.ok, cached.reason)
+	}()
 	cached.once.Do(func() {
 		key := cacheKey()
 		file := cacheFile()

@@ -45,7 +45,7 @@ func (s *Connect) Run(ctx context.Context, state multistep.StateBag) multistep.S
 	if *s.DomainType == "auto" {
 		var why string
 		*s.DomainType, why = d.ResolveDomainType(ctx, *s.DomainType)
-		ui.Say(fmt.Sprintf("domain_type auto: using %s (%s)", *s.DomainType, why))
+		ui.Say(fmt.Sprintf("domain_type auto: using %s: %s", *s.DomainType, why))
 		if s.Check != nil {
 			if err := s.Check(*s.DomainType); err != nil {
 				return Halt(state, fmt.Errorf("domain_type auto chose %s here (%s): %w", *s.DomainType, why, err))

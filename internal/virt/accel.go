@@ -27,7 +27,7 @@ func (d *Libvirt) ResolveDomainType(ctx context.Context, domainType string) (typ
 	// hangs its guests; on this machine a probe can tell.
 	ok, reason := kvm.Usable(ctx)
 	if !ok {
-		return "qemu", reason
+		return "qemu", kvm.Unusable("the domain")
 	}
 	return "kvm", reason
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/digitalocean/go-libvirt"
@@ -17,11 +18,97 @@ func (d *Libvirt) Define(m Machine) (Domain, error) {
 	if err != nil {
 		return Domain{}, err
 	}
+	if u, err := ParseURI(d.uri); err == nil && IsLocal(d.uri) && u.Path == "/system" {
+		if x, err = keepOwners(x, d.backingOf, othersCanRead); err != nil {
+			return Domain{}, err
+		}
+	}
 	dom, err := d.conn.DomainDefineXML(x)
 	if err != nil {
 		return Domain{}, fmt.Errorf("defining domain %s: %w", m.Name, err)
 	}
 	return dom, nil
+}
+
+// keepOwners keeps libvirt's DAC driver from taking the user's files.
+// When a system daemon starts a domain, it chowns every file of the
+// domain's disks, backing files included, to the user QEMU runs as
+// (libvirt-qemu), and gives a read-only or backing file back to nobody
+// when it stops: the image verify booted on, the base image, the ISOs
+// staged in place stayed owned by libvirt-qemu, no longer the user's who
+// ran Packer. A file staged in place (ReadableInPlace) that QEMU can read
+// as it is (readable by others, as qemu-img and downloads leave it) needs
+// no relabelling: such a CD-ROM, floppy, or a writable disk's backing file
+// gets <seclabel model='dac' relabel='no'/>, the backing file in a
+// backingStore element of its own (a seclabel on the disk's source would
+// also leave the overlay, libvirt's, unwritable to QEMU). Any other file
+// (a volume libvirt made, mode 0600) is relabelled as before: it is
+// libvirt's anyway. backingOf names a writable disk's backing file and its
+// format ("" for none).
+func keepOwners(domainXML string, backingOf func(path string) (file, format string), readable func(path string) bool) (string, error) {
+	var dom libvirtxml.Domain
+	if err := dom.Unmarshal(domainXML); err != nil {
+		return "", err
+	}
+	if dom.Devices == nil {
+		return domainXML, nil
+	}
+	noRelabel := []libvirtxml.DomainDeviceSecLabel{{Model: "dac", Relabel: "no"}}
+	changed := false
+	for i := range dom.Devices.Disks {
+		disk := &dom.Devices.Disks[i]
+		if disk.Source == nil || disk.Source.File == nil {
+			continue
+		}
+		if disk.ReadOnly != nil {
+			if readable(disk.Source.File.File) {
+				disk.Source.File.SecLabel, changed = noRelabel, true
+			}
+			continue
+		}
+		file, format := backingOf(disk.Source.File.File)
+		if file == "" || format == "" || !readable(file) {
+			continue
+		}
+		disk.BackingStore = &libvirtxml.DomainDiskBackingStore{
+			Format: &libvirtxml.DomainDiskFormat{Type: format},
+			Source: &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: file, SecLabel: noRelabel}},
+			// The end of the chain: the plugin's images have no backing file.
+			BackingStore: &libvirtxml.DomainDiskBackingStore{},
+		}
+		changed = true
+	}
+	if !changed {
+		return domainXML, nil
+	}
+	return dom.Marshal()
+}
+
+// othersCanRead: whether QEMU, running as another user, can read path
+// where it is, without libvirt chowning it.
+func othersCanRead(path string) bool {
+	if ok, _ := ReadableInPlace("qemu:///system", path); !ok {
+		return false
+	}
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o004 != 0
+}
+
+// backingOf reads the backing file of the volume at path, if path is one.
+func (d *Libvirt) backingOf(path string) (file, format string) {
+	vol, err := d.conn.StorageVolLookupByPath(path)
+	if err != nil {
+		return "", ""
+	}
+	x, err := d.conn.StorageVolGetXMLDesc(vol, 0)
+	if err != nil {
+		return "", ""
+	}
+	var v libvirtxml.StorageVolume
+	if v.Unmarshal(x) != nil || v.BackingStore == nil || v.BackingStore.Format == nil {
+		return "", ""
+	}
+	return v.BackingStore.Path, v.BackingStore.Format.Type
 }
 
 // Remove destroys dom if it runs and undefines it, with its NVRAM. It

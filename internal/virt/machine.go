@@ -92,6 +92,10 @@ type Forward struct {
 	GuestPort int
 }
 
+// Arch is the guests' architecture, as libvirt, Nova and Glance name it:
+// the only one this plugin builds today.
+const Arch = "x86_64"
+
 // XML returns the domain XML for m.
 func (m Machine) XML() (string, error) {
 	dom := libvirtxml.Domain{
@@ -100,7 +104,7 @@ func (m Machine) XML() (string, error) {
 		Memory: &libvirtxml.DomainMemory{Value: m.MemoryMiB, Unit: "MiB"},
 		VCPU:   &libvirtxml.DomainVCPU{Value: max(m.CPUs, 1)},
 		OS: &libvirtxml.DomainOS{
-			Type: &libvirtxml.DomainOSType{Arch: "x86_64", Machine: m.MachineType, Type: "hvm"},
+			Type: &libvirtxml.DomainOSType{Arch: Arch, Machine: m.MachineType, Type: "hvm"},
 		},
 		Features:   &libvirtxml.DomainFeatureList{ACPI: &libvirtxml.DomainFeature{}, APIC: &libvirtxml.DomainFeatureAPIC{}},
 		OnPoweroff: "destroy",

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
 )
 
 // BuilderID identifies the artifacts of this post-processor.
@@ -18,9 +19,30 @@ type Artifact struct {
 	client   *gophercloud.ServiceClient
 	id, name string
 	region   string
+	// labels: what the HCP Packer registry shows of the image, from its
+	// record in Glance.
+	labels map[string]string
 	// created: this build uploaded the image. An image kept by on_conflict
 	// = keep is someone else's, and Destroy leaves it.
 	created bool
+}
+
+// newArtifact is img, as Glance describes it once active.
+func newArtifact(client *gophercloud.ServiceClient, img *images.Image, region string, created bool) *Artifact {
+	labels := map[string]string{}
+	for _, k := range []string{"os_distro", "os_version", "architecture"} {
+		if v := property(img, k); v != "" {
+			labels[k] = v
+		}
+	}
+	// The checksum Glance computed and the upload verified: the
+	// multihash where Glance has one, else its md5.
+	if algo, value := property(img, "os_hash_algo"), property(img, "os_hash_value"); algo != "" && value != "" {
+		labels["checksum"] = algo + ":" + value
+	} else if img.Checksum != "" {
+		labels["checksum"] = "md5:" + img.Checksum
+	}
+	return &Artifact{client: client, id: img.ID, name: img.Name, region: region, labels: labels, created: created}
 }
 
 func (a *Artifact) BuilderId() string { return BuilderID }
@@ -38,7 +60,9 @@ func (a *Artifact) String() string {
 	return fmt.Sprintf("Glance image %q: %s", a.name, a.id)
 }
 
-// State holds "image_id", "image_name" and "region".
+// State holds "image_id", "image_name" and "region", and the HCP Packer
+// registry metadata: provider openstack, as Packer's OpenStack builder
+// names it, the image's ID and region, and its labels.
 func (a *Artifact) State(name string) interface{} {
 	switch name {
 	case "image_id":
@@ -47,6 +71,18 @@ func (a *Artifact) State(name string) interface{} {
 		return a.name
 	case "region":
 		return a.region
+	case registryimage.ArtifactStateURI:
+		labels := make(map[string]interface{}, len(a.labels))
+		for k, v := range a.labels {
+			labels[k] = v
+		}
+		img, err := registryimage.FromArtifact(a, registryimage.WithProvider("openstack"),
+			registryimage.WithRegion(a.region), registryimage.SetLabels(labels))
+		if err != nil {
+			log.Printf("HCP Packer metadata of image %s: %v", a.id, err)
+			return nil
+		}
+		return img
 	}
 	return nil
 }

@@ -18,23 +18,9 @@ import (
 // the cloud of clouds.yaml with the settings as overrides, or from the
 // settings alone.
 func (a *AuthConfig) connect(ctx context.Context) (*gophercloud.ServiceClient, error) {
-	var (
-		ao        gophercloud.AuthOptions
-		eo        gophercloud.EndpointOpts
-		tlsConfig *tls.Config
-		err       error
-	)
-	if a.Cloud != "" {
-		ao, eo, tlsConfig, err = clouds.Parse(a.cloudOverrides()...)
-		if err != nil {
-			return nil, fmt.Errorf("cloud %q: %w", a.Cloud, err)
-		}
-	} else {
-		ao = a.authOptions()
-		eo = gophercloud.EndpointOpts{Region: a.Region, Availability: availability(a.EndpointType)}
-		if tlsConfig, err = a.tlsConfig(); err != nil {
-			return nil, err
-		}
+	ao, eo, tlsConfig, err := a.options()
+	if err != nil {
+		return nil, err
 	}
 	ao.AllowReauth = ao.TokenID == ""
 	var hc http.Client
@@ -57,6 +43,22 @@ func (a *AuthConfig) connect(ctx context.Context) (*gophercloud.ServiceClient, e
 		return nil, fmt.Errorf("finding Glance in the catalog (region %q, %s interface): %w", eo.Region, eo.Availability, err)
 	}
 	return client, nil
+}
+
+// options are Keystone's credentials and scope, where to find Glance in
+// the catalog, and TLS: from the cloud of clouds.yaml with the settings as
+// overrides, or from the settings alone.
+func (a *AuthConfig) options() (gophercloud.AuthOptions, gophercloud.EndpointOpts, *tls.Config, error) {
+	if a.Cloud == "" {
+		tlsConfig, err := a.tlsConfig()
+		return a.authOptions(), gophercloud.EndpointOpts{Region: a.Region, Availability: availability(a.EndpointType)}, tlsConfig, err
+	}
+	ao, eo, tlsConfig, err := clouds.Parse(a.cloudOverrides()...)
+	if err != nil {
+		return ao, eo, nil, fmt.Errorf("cloud %q: %w", a.Cloud, err)
+	}
+	a.overrideScope(&ao)
+	return ao, eo, tlsConfig, nil
 }
 
 func (a *AuthConfig) cloudOverrides() []clouds.ParseOption {
@@ -99,12 +101,34 @@ func (a *AuthConfig) authOptions() gophercloud.AuthOptions {
 	if a.ApplicationCredentialSecret != "" {
 		// An application credential carries its own scope.
 		ao.TenantName, ao.TenantID = "", ""
+	} else if a.SystemScope != "" {
+		ao.Scope = &gophercloud.AuthScope{System: true}
 	} else if a.ProjectName != "" && (a.ProjectDomainName != "" || a.ProjectDomainID != "") {
 		ao.Scope = &gophercloud.AuthScope{ProjectName: a.ProjectName, DomainName: a.ProjectDomainName, DomainID: a.ProjectDomainID}
 	} else if a.ProjectID != "" {
 		ao.Scope = &gophercloud.AuthScope{ProjectID: a.ProjectID}
 	}
 	return ao
+}
+
+// overrideScope applies the settings that override a cloud's scope.
+// clouds.Parse takes the project's name or ID from its options but its
+// domain only from clouds.yaml, and knows no system scope but the file's:
+// the project_domain_* and system_scope settings go here.
+func (a *AuthConfig) overrideScope(ao *gophercloud.AuthOptions) {
+	switch {
+	case ao.ApplicationCredentialSecret != "":
+	case a.SystemScope != "":
+		ao.Scope = &gophercloud.AuthScope{System: true}
+		ao.TenantName, ao.TenantID = "", ""
+	case ao.Scope != nil && ao.Scope.ProjectName != "" && (a.ProjectDomainName != "" || a.ProjectDomainID != ""):
+		// An ID names the domain alone; a name given here replaces the
+		// file's ID as well as its name.
+		ao.Scope.DomainName, ao.Scope.DomainID = a.ProjectDomainName, a.ProjectDomainID
+		if a.ProjectDomainID != "" {
+			ao.Scope.DomainName = ""
+		}
+	}
 }
 
 func (a *AuthConfig) tlsConfig() (*tls.Config, error) {

@@ -4,6 +4,7 @@ package glance
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -17,7 +18,9 @@ import (
 
 // AuthConfig is how the post-processor reaches Glance: a cloud of
 // clouds.yaml, or these settings, each defaulting to its OS_* variable.
-// The names are those of Packer's OpenStack builder where it has them.
+// The names are those of the OpenStack clients (clouds.yaml, openrc) and,
+// as aliases, those of Packer's OpenStack builder: `tenant_name`,
+// `tenant_id`, `domain_name` and `domain_id`.
 type AuthConfig struct {
 	// The cloud's name in clouds.yaml (found as the OpenStack clients find
 	// it: OS_CLIENT_CONFIG_FILE, ./clouds.yaml, ~/.config/openstack,
@@ -34,6 +37,11 @@ type AuthConfig struct {
 	// The project's name (`OS_PROJECT_NAME`) or ID (`OS_PROJECT_ID`).
 	ProjectName string `mapstructure:"project_name"`
 	ProjectID   string `mapstructure:"project_id"`
+	// Packer's OpenStack builder's names for `project_name` and
+	// `project_id` (`OS_TENANT_NAME`, `OS_TENANT_ID`, read after
+	// `OS_PROJECT_*`). Give one name or the other, not both.
+	TenantName string `mapstructure:"tenant_name"`
+	TenantID   string `mapstructure:"tenant_id"`
 	// The user's domain (`OS_USER_DOMAIN_NAME`, `OS_USER_DOMAIN_ID`).
 	UserDomainName string `mapstructure:"user_domain_name"`
 	UserDomainID   string `mapstructure:"user_domain_id"`
@@ -41,6 +49,15 @@ type AuthConfig struct {
 	// `OS_PROJECT_DOMAIN_ID`).
 	ProjectDomainName string `mapstructure:"project_domain_name"`
 	ProjectDomainID   string `mapstructure:"project_domain_id"`
+	// The domain of both the user and the project where their own settings
+	// are not given, as Packer's OpenStack builder and openrc files mean it
+	// (`OS_DOMAIN_NAME`, `OS_DOMAIN_ID`).
+	DomainName string `mapstructure:"domain_name"`
+	DomainID   string `mapstructure:"domain_id"`
+	// A system-scoped token instead of a project's (`OS_SYSTEM_SCOPE`):
+	// `all` is the only system Keystone has. An image uploaded with it has
+	// no owner project.
+	SystemScope string `mapstructure:"system_scope"`
 	// An application credential (`OS_APPLICATION_CREDENTIAL_ID` or `_NAME`,
 	// and `_SECRET`), instead of a password.
 	ApplicationCredentialID     string `mapstructure:"application_credential_id"`
@@ -82,13 +99,14 @@ func (c *Config) prepare(raws ...interface{}) error {
 	}, raws...); err != nil {
 		return err
 	}
+	errs := c.resolveAliases()
 	c.fromEnv()
+	errs = append(errs, c.checkScope())
 	for _, s := range []string{c.Password, c.Token, c.ApplicationCredentialSecret} {
 		if s != "" {
 			packersdk.LogSecretFilter.Set(s)
 		}
 	}
-	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if c.ImageName == "" {
 		add("image_name is required")
@@ -127,6 +145,9 @@ func (c *Config) prepare(raws ...interface{}) error {
 	}
 	if len(c.Members) > 0 && c.Visibility != "shared" {
 		add("members: the image's visibility must be \"shared\" to have members (it is %q)", c.Visibility)
+	}
+	if c.ImageAutoAcceptMembers && len(c.Members) == 0 {
+		add("image_auto_accept_members: there are no members to accept for")
 	}
 	if c.MinDisk < 0 || c.MinRAM < 0 {
 		add("min_disk and min_ram: not negative")
@@ -177,30 +198,93 @@ func (c *Config) prepare(raws ...interface{}) error {
 	return nil
 }
 
-// fromEnv fills the unset settings from the OS_* variables.
+// fromEnv fills the unset settings from the OS_* variables, after the
+// aliases. A name and an ID of the same thing are one setting: a project
+// ID in the template is not joined by OS_PROJECT_NAME. Each is read in
+// tiers, as the OpenStack clients read them: OS_PROJECT_* before
+// OS_TENANT_*, a domain's own variables before OS_DOMAIN_*.
 func (a *AuthConfig) fromEnv() {
 	for _, f := range []struct {
 		v   *string
 		env string
 	}{
 		{&a.Cloud, "OS_CLOUD"}, {&a.IdentityEndpoint, "OS_AUTH_URL"},
-		{&a.Username, "OS_USERNAME"}, {&a.UserID, "OS_USER_ID"}, {&a.Password, "OS_PASSWORD"},
-		{&a.ProjectName, "OS_PROJECT_NAME"}, {&a.ProjectID, "OS_PROJECT_ID"},
-		{&a.UserDomainName, "OS_USER_DOMAIN_NAME"}, {&a.UserDomainID, "OS_USER_DOMAIN_ID"},
-		{&a.ProjectDomainName, "OS_PROJECT_DOMAIN_NAME"}, {&a.ProjectDomainID, "OS_PROJECT_DOMAIN_ID"},
-		{&a.ApplicationCredentialID, "OS_APPLICATION_CREDENTIAL_ID"},
-		{&a.ApplicationCredentialName, "OS_APPLICATION_CREDENTIAL_NAME"},
+		{&a.Password, "OS_PASSWORD"},
 		{&a.ApplicationCredentialSecret, "OS_APPLICATION_CREDENTIAL_SECRET"},
 		{&a.Token, "OS_TOKEN"}, {&a.Region, "OS_REGION_NAME"}, {&a.EndpointType, "OS_INTERFACE"},
 		{&a.CACertFile, "OS_CACERT"}, {&a.ClientCert, "OS_CERT"}, {&a.ClientKey, "OS_KEY"},
+		{&a.SystemScope, "OS_SYSTEM_SCOPE"},
 	} {
 		if *f.v == "" {
 			*f.v = os.Getenv(f.env)
 		}
 	}
+	for _, p := range []struct {
+		name, id *string
+		tiers    [][2]string // {name variable, ID variable}, first found wins
+	}{
+		{&a.Username, &a.UserID, [][2]string{{"OS_USERNAME", "OS_USER_ID"}}},
+		{&a.ProjectName, &a.ProjectID, [][2]string{{"OS_PROJECT_NAME", "OS_PROJECT_ID"}, {"OS_TENANT_NAME", "OS_TENANT_ID"}}},
+		{&a.UserDomainName, &a.UserDomainID, [][2]string{{"OS_USER_DOMAIN_NAME", "OS_USER_DOMAIN_ID"}, {"OS_DOMAIN_NAME", "OS_DOMAIN_ID"}}},
+		{&a.ProjectDomainName, &a.ProjectDomainID, [][2]string{{"OS_PROJECT_DOMAIN_NAME", "OS_PROJECT_DOMAIN_ID"}, {"OS_DOMAIN_NAME", "OS_DOMAIN_ID"}}},
+		{&a.ApplicationCredentialName, &a.ApplicationCredentialID, [][2]string{{"OS_APPLICATION_CREDENTIAL_NAME", "OS_APPLICATION_CREDENTIAL_ID"}}},
+	} {
+		for _, t := range p.tiers {
+			if *p.name != "" || *p.id != "" {
+				break
+			}
+			*p.name, *p.id = os.Getenv(t[0]), os.Getenv(t[1])
+		}
+	}
 	if !a.Insecure && (os.Getenv("OS_INSECURE") == "true" || os.Getenv("OS_INSECURE") == "1") {
 		a.Insecure = true
 	}
+}
+
+// resolveAliases folds Packer's OpenStack builder's names into this
+// plugin's: tenant_* are project_*, and domain_* are the user's and the
+// project's domain where those are not set. Giving both names of one
+// setting, with different values, is an error naming both.
+func (a *AuthConfig) resolveAliases() []error {
+	var errs []error
+	for _, al := range []struct {
+		alias, field string
+		from, to     *string
+	}{
+		{"tenant_name", "project_name", &a.TenantName, &a.ProjectName},
+		{"tenant_id", "project_id", &a.TenantID, &a.ProjectID},
+	} {
+		switch {
+		case *al.from == "":
+		case *al.to == "":
+			*al.to = *al.from
+		case *al.to != *al.from:
+			errs = append(errs, fmt.Errorf("%s and %s: the same setting (Packer's OpenStack builder's name and the OpenStack clients'); give one", al.alias, al.field))
+		}
+	}
+	for _, d := range []struct{ name, id *string }{
+		{&a.UserDomainName, &a.UserDomainID}, {&a.ProjectDomainName, &a.ProjectDomainID},
+	} {
+		if *d.name == "" && *d.id == "" {
+			*d.name, *d.id = a.DomainName, a.DomainID
+		}
+	}
+	return errs
+}
+
+// checkScope runs after fromEnv: a system scope from OS_SYSTEM_SCOPE and a
+// project from the template conflict as much as two settings do.
+func (a *AuthConfig) checkScope() error {
+	if a.SystemScope == "" {
+		return nil
+	}
+	if a.SystemScope != "all" {
+		return fmt.Errorf("system_scope %q (or OS_SYSTEM_SCOPE): the only system scope Keystone has is \"all\"", a.SystemScope)
+	}
+	if a.ProjectName != "" || a.ProjectID != "" {
+		return errors.New("system_scope and project_name/project_id (or OS_SYSTEM_SCOPE and OS_PROJECT_*): a token is scoped to the system or to a project, not both")
+	}
+	return nil
 }
 
 // checkURL fails a set field that is not an http(s) URL with a host.

@@ -39,20 +39,26 @@ func (c *Config) createOpts(a packersdk.Artifact, info image.Info) images.Create
 	return opts
 }
 
-// defaultProperties: the guest agent and virtio that every image of this
-// plugin has, and what the artifact's state tells (the sysprep
-// post-processor's inspection, the builder's machine).
+// defaultProperties: the guest agent that every image of this plugin
+// has, and what the artifact's state tells: the builder's machine, disk
+// bus and NIC model, the sysprep post-processor's inspection, verify's
+// proof of the admin user. An artifact of another builder says none of
+// it, and gets virtio, as Nova assumes.
 func defaultProperties(a packersdk.Artifact) map[string]string {
-	p := map[string]string{"hw_qemu_guest_agent": "yes", "hw_disk_bus": "virtio", "hw_vif_model": "virtio"}
+	p := map[string]string{"hw_qemu_guest_agent": "yes", "hw_vif_model": "virtio"}
+	maps.Copy(p, diskBus(artifact.DiskInterface(a)))
+	if m := artifact.NetDevice(a); m != "" {
+		p["hw_vif_model"] = m // virtio, e1000, e1000e, rtl8139: Nova's names too
+	}
+	if arch := artifact.Architecture(a); arch != "" {
+		p["architecture"] = arch
+	}
 	if g := artifact.Guest(a); g != nil {
 		if t := g["os_type"]; t == "linux" || t == "windows" {
 			p["os_type"] = t
 		}
-		if d := g["distro"]; d != "" && d != "unknown" {
+		if d := glanceDistro(g); d != "" {
 			p["os_distro"] = d
-			if d == "mswindows" || g["os_type"] == "windows" {
-				p["os_distro"] = "windows"
-			}
 		}
 		if v := osVersion(g); v != "" {
 			p["os_version"] = v
@@ -61,10 +67,53 @@ func defaultProperties(a packersdk.Artifact) map[string]string {
 	if artifact.Firmware(a) == "uefi" {
 		p["hw_firmware_type"] = "uefi"
 	}
+	if artifact.SecureBoot(a) {
+		p["os_secure_boot"] = "required"
+	}
 	if virt.IsQ35(artifact.MachineType(a)) {
 		p["hw_machine_type"] = "q35"
 	}
+	if u := artifact.AdminUser(a); u != "" {
+		p["os_admin_user"] = u
+	}
 	return p
+}
+
+// diskBus is hw_disk_bus (and hw_scsi_model) for the builder's
+// disk_interface: the bus the image was installed and booted on.
+func diskBus(diskInterface string) map[string]string {
+	switch diskInterface {
+	case "virtio-scsi":
+		return map[string]string{"hw_disk_bus": "scsi", "hw_scsi_model": "virtio-scsi"}
+	case "sata", "ide":
+		return map[string]string{"hw_disk_bus": diskInterface}
+	}
+	return map[string]string{"hw_disk_bus": "virtio"}
+}
+
+// libguestfsDistros are libguestfs's distro names that Glance's os_distro
+// vocabulary (the Glance docs' "useful image properties", which follows
+// libosinfo's short ids) spells otherwise; the generic ones it has no
+// word for are dropped.
+var libguestfsDistros = map[string]string{
+	"archlinux":    "arch",
+	"mswindows":    "windows",
+	"redhat-based": "",
+	"suse-based":   "",
+	"unknown":      "",
+}
+
+// glanceDistro is os_distro in Glance's vocabulary: rhel, centos, rocky,
+// debian, ubuntu, fedora, sles, opensuse, arch, windows...
+func glanceDistro(g map[string]string) string {
+	if g["os_type"] == "windows" {
+		return "windows"
+	}
+	d := g["distro"]
+	if v, ok := libguestfsDistros[d]; ok {
+		return v
+	}
+	return d
 }
 
 // osVersion is os_version as Glance's users write it: "22.04" for Ubuntu,

@@ -69,6 +69,12 @@ type Config struct {
 	KeepReleases int `mapstructure:"keep_releases"`
 	// Projects the image is shared with (visibility must be `shared`).
 	Members []string `mapstructure:"members"`
+	// Accept the membership for each member project, as Packer's OpenStack
+	// builder's `image_auto_accept_members` does, so the image shows in
+	// their image lists at once. Needs credentials allowed to update a
+	// membership for those projects (an admin, by Glance's default
+	// policy); otherwise each project accepts it itself.
+	ImageAutoAcceptMembers bool `mapstructure:"image_auto_accept_members"`
 	// The longest the upload and activation may take. Defaults to 60m.
 	Timeout time.Duration `mapstructure:"timeout"`
 	// How many times a failed upload is tried again (a dropped connection, a

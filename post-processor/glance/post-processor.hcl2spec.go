@@ -25,10 +25,15 @@ type FlatConfig struct {
 	Password                    *string           `mapstructure:"password" cty:"password" hcl:"password"`
 	ProjectName                 *string           `mapstructure:"project_name" cty:"project_name" hcl:"project_name"`
 	ProjectID                   *string           `mapstructure:"project_id" cty:"project_id" hcl:"project_id"`
+	TenantName                  *string           `mapstructure:"tenant_name" cty:"tenant_name" hcl:"tenant_name"`
+	TenantID                    *string           `mapstructure:"tenant_id" cty:"tenant_id" hcl:"tenant_id"`
 	UserDomainName              *string           `mapstructure:"user_domain_name" cty:"user_domain_name" hcl:"user_domain_name"`
 	UserDomainID                *string           `mapstructure:"user_domain_id" cty:"user_domain_id" hcl:"user_domain_id"`
 	ProjectDomainName           *string           `mapstructure:"project_domain_name" cty:"project_domain_name" hcl:"project_domain_name"`
 	ProjectDomainID             *string           `mapstructure:"project_domain_id" cty:"project_domain_id" hcl:"project_domain_id"`
+	DomainName                  *string           `mapstructure:"domain_name" cty:"domain_name" hcl:"domain_name"`
+	DomainID                    *string           `mapstructure:"domain_id" cty:"domain_id" hcl:"domain_id"`
+	SystemScope                 *string           `mapstructure:"system_scope" cty:"system_scope" hcl:"system_scope"`
 	ApplicationCredentialID     *string           `mapstructure:"application_credential_id" cty:"application_credential_id" hcl:"application_credential_id"`
 	ApplicationCredentialName   *string           `mapstructure:"application_credential_name" cty:"application_credential_name" hcl:"application_credential_name"`
 	ApplicationCredentialSecret *string           `mapstructure:"application_credential_secret" cty:"application_credential_secret" hcl:"application_credential_secret"`
@@ -56,6 +61,7 @@ type FlatConfig struct {
 	OnConflict                  *string           `mapstructure:"on_conflict" cty:"on_conflict" hcl:"on_conflict"`
 	KeepReleases                *int              `mapstructure:"keep_releases" cty:"keep_releases" hcl:"keep_releases"`
 	Members                     []string          `mapstructure:"members" cty:"members" hcl:"members"`
+	ImageAutoAcceptMembers      *bool             `mapstructure:"image_auto_accept_members" cty:"image_auto_accept_members" hcl:"image_auto_accept_members"`
 	Timeout                     *string           `mapstructure:"timeout" cty:"timeout" hcl:"timeout"`
 	Retries                     *int              `mapstructure:"retries" cty:"retries" hcl:"retries"`
 }
@@ -87,10 +93,15 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"password":                      &hcldec.AttrSpec{Name: "password", Type: cty.String, Required: false},
 		"project_name":                  &hcldec.AttrSpec{Name: "project_name", Type: cty.String, Required: false},
 		"project_id":                    &hcldec.AttrSpec{Name: "project_id", Type: cty.String, Required: false},
+		"tenant_name":                   &hcldec.AttrSpec{Name: "tenant_name", Type: cty.String, Required: false},
+		"tenant_id":                     &hcldec.AttrSpec{Name: "tenant_id", Type: cty.String, Required: false},
 		"user_domain_name":              &hcldec.AttrSpec{Name: "user_domain_name", Type: cty.String, Required: false},
 		"user_domain_id":                &hcldec.AttrSpec{Name: "user_domain_id", Type: cty.String, Required: false},
 		"project_domain_name":           &hcldec.AttrSpec{Name: "project_domain_name", Type: cty.String, Required: false},
 		"project_domain_id":             &hcldec.AttrSpec{Name: "project_domain_id", Type: cty.String, Required: false},
+		"domain_name":                   &hcldec.AttrSpec{Name: "domain_name", Type: cty.String, Required: false},
+		"domain_id":                     &hcldec.AttrSpec{Name: "domain_id", Type: cty.String, Required: false},
+		"system_scope":                  &hcldec.AttrSpec{Name: "system_scope", Type: cty.String, Required: false},
 		"application_credential_id":     &hcldec.AttrSpec{Name: "application_credential_id", Type: cty.String, Required: false},
 		"application_credential_name":   &hcldec.AttrSpec{Name: "application_credential_name", Type: cty.String, Required: false},
 		"application_credential_secret": &hcldec.AttrSpec{Name: "application_credential_secret", Type: cty.String, Required: false},
@@ -118,6 +129,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"on_conflict":                   &hcldec.AttrSpec{Name: "on_conflict", Type: cty.String, Required: false},
 		"keep_releases":                 &hcldec.AttrSpec{Name: "keep_releases", Type: cty.Number, Required: false},
 		"members":                       &hcldec.AttrSpec{Name: "members", Type: cty.List(cty.String), Required: false},
+		"image_auto_accept_members":     &hcldec.AttrSpec{Name: "image_auto_accept_members", Type: cty.Bool, Required: false},
 		"timeout":                       &hcldec.AttrSpec{Name: "timeout", Type: cty.String, Required: false},
 		"retries":                       &hcldec.AttrSpec{Name: "retries", Type: cty.Number, Required: false},
 	}

@@ -80,7 +80,7 @@ func upload(ctx context.Context, ui packersdk.Ui, c *Config, a packersdk.Artifac
 	if err := r.complete(ctx, b, time.Since(start)); err != nil {
 		return nil, r.undo(err)
 	}
-	return &Artifact{client: client, id: img.ID, name: c.ImageName, region: c.Region, created: true}, nil
+	return newArtifact(client, r.active, c.Region, true), nil
 }
 
 // run is one upload's state: the images of the name found before it, and,
@@ -93,6 +93,7 @@ type run struct {
 	existing []images.Image // the project's images of the name, oldest first
 
 	id         string         // the new image
+	active     *images.Image  // its record once active and verified
 	renamed    []images.Image // the images renamed, as they were
 	protecting bool           // protected = true was asked for
 }
@@ -110,7 +111,7 @@ func (r *run) keep() (*Artifact, error) {
 	}
 	old := r.existing[0]
 	r.ui.Say(fmt.Sprintf("Image %q exists (%s): kept, nothing uploaded (on_conflict = keep)", r.c.ImageName, old.ID))
-	return &Artifact{client: r.client, id: old.ID, name: r.c.ImageName, region: r.c.Region}, nil
+	return newArtifact(r.client, &old, r.c.Region, false), nil
 }
 
 // complete takes the uploaded image to the end: active and verified,
@@ -125,6 +126,7 @@ func (r *run) complete(ctx context.Context, b *body, elapsed time.Duration) erro
 	if err != nil {
 		return err
 	}
+	r.active = img
 	sent, err := b.sums()
 	if err != nil {
 		return err
@@ -137,6 +139,11 @@ func (r *run) complete(ctx context.Context, b *body, elapsed time.Duration) erro
 	for _, m := range r.c.Members {
 		if err := members.Create(ctx, r.client, r.id, m).Err; err != nil {
 			return fmt.Errorf("members: sharing with %s: %w", m, err)
+		}
+		if r.c.ImageAutoAcceptMembers {
+			if err := members.Update(ctx, r.client, r.id, m, members.UpdateOpts{Status: "accepted"}).Err; err != nil {
+				return fmt.Errorf("image_auto_accept_members: accepting the membership of %s: %w", m, err)
+			}
 		}
 	}
 	if r.c.OnConflict == "rename" {
@@ -430,17 +437,31 @@ func imagesNamed(ctx context.Context, client *gophercloud.ServiceClient, name, p
 			return nil, fmt.Errorf("listing the images named %q (os_hidden %v): %w", name, hidden, err)
 		}
 	}
+	if project == "" {
+		// A system-scoped token owns nothing, and sees every project's
+		// images: only the owner-less ones, such as it uploads, are this
+		// run's to replace, rename or rotate.
+		found = slices.DeleteFunc(found, func(img images.Image) bool { return img.Owner != "" })
+	}
 	slices.SortStableFunc(found, func(a, b images.Image) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return found, nil
 }
 
 // projectID is the token's project: the owner of the images this run
 // makes, and of those it may replace.
+// A token given as such (OS_TOKEN) is looked up, not created: its result
+// is a GetResult. "" for a system-scoped token.
 func projectID(client *gophercloud.ServiceClient) string {
-	if r, ok := client.GetAuthResult().(tokens.CreateResult); ok {
-		if p, err := r.ExtractProject(); err == nil && p != nil {
-			return p.ID
-		}
+	var p *tokens.Project
+	var err error
+	switch r := client.GetAuthResult().(type) {
+	case tokens.CreateResult:
+		p, err = r.ExtractProject()
+	case tokens.GetResult:
+		p, err = r.ExtractProject()
 	}
-	return ""
+	if err != nil || p == nil {
+		return ""
+	}
+	return p.ID
 }

@@ -21,7 +21,7 @@ func (c *Config) libguestfsEnv(ctx context.Context, ui packersdk.Ui) []string {
 		ok, why := kvm.Usable(ctx)
 		tcg = !ok
 		if tcg {
-			ui.Say("libguestfs: software emulation (TCG): " + why)
+			ui.Say(kvm.Unusable("libguestfs"))
 		} else {
 			ui.Say("libguestfs: KVM: " + why)
 		}

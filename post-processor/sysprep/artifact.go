@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/artifact"
 )
 
 // BuilderID identifies the artifacts of this post-processor.
@@ -17,7 +19,9 @@ type Artifact struct {
 	outputs     []*output
 	virtualSize uint64
 	guest       Guest
-	input       packersdk.Artifact
+	// inputState: the input's contract keys, read while PostProcess ran
+	// (artifact.Snapshot).
+	inputState map[string]interface{}
 }
 
 func (a *Artifact) BuilderId() string { return BuilderID }
@@ -47,12 +51,22 @@ func (a *Artifact) String() string {
 	return fmt.Sprintf("cleaned disk images in %s: %s", filepath.Dir(a.outputs[0].final), strings.Join(names, ", "))
 }
 
-// State holds "disk_path" and "disk_format" (the first output),
+// State holds the HCP Packer registry metadata, "disk_path" and
+// "disk_format" (the first output),
 // "virtual_size", "formats" (format -> path), "checksums" (path.type ->
-// sum) and "guest" (Guest.Map); anything else is the input's state.
+// sum) and "guest" (Guest.Map); the input's contract keys otherwise.
 func (a *Artifact) State(name string) interface{} {
 	first := a.outputs[0]
 	switch name {
+	case registryimage.ArtifactStateURI:
+		// One registry image per output format, each with its checksum.
+		var images []*registryimage.Image
+		for _, o := range a.outputs {
+			if img := artifact.LocalImage(a, o.final, o.format, a.virtualSize, o.checksums["sha256"]); img != nil {
+				images = append(images, img)
+			}
+		}
+		return images
 	case "disk_path":
 		return first.final
 	case "disk_format":
@@ -76,10 +90,7 @@ func (a *Artifact) State(name string) interface{} {
 	case "guest":
 		return a.guest.Map()
 	}
-	if a.input != nil {
-		return a.input.State(name)
-	}
-	return nil
+	return a.inputState[name]
 }
 
 // Destroy removes the produced files.

@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/hashicorp/packer-plugin-sdk/common"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
+	"github.com/hashicorp/packer-plugin-sdk/multistep/commonsteps"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/artifact"
@@ -145,8 +147,11 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a pack
 		&stepChecksum{config: c},
 		&stepPublish{config: c},
 	}
-	runner := &multistep.BasicRunner{Steps: steps}
+	// -debug pauses after each step; -on-error=abort skips the steps'
+	// cleanups (the SDK's runner does both, as for the builder and verify).
+	runner := commonsteps.NewRunnerWithPauseFn(steps, c.PackerConfig, ui, state)
 	runner.Run(ctx, state)
+	c.sayKept(ui, state, tempBase)
 	if err, ok := state.GetOk("error"); ok {
 		return nil, false, false, err.(error)
 	}
@@ -154,8 +159,32 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a pack
 		return nil, false, false, ctx.Err()
 	}
 	ui.Say(fmt.Sprintf("cloudimage-sysprep done in %s", time.Since(start).Round(time.Second)))
-	art := &Artifact{outputs: outputs, virtualSize: info.VirtualSize, guest: state.Get("guest").(Guest), input: a}
+	art := &Artifact{outputs: outputs, virtualSize: info.VirtualSize, guest: state.Get("guest").(Guest), inputState: artifact.Snapshot(a)}
 	// The input was kept or removed here, as keep_input says: Packer must
 	// not destroy the input artifact, whose directory may hold the outputs.
 	return art, true, true, nil
+}
+
+// sayKept names, in one line, the overlay and temporary files that
+// -on-error=abort kept (the runner skipped the cleanups of a failed or
+// cancelled run): they all begin with tempBase.
+func (c *Config) sayKept(ui packersdk.Ui, state multistep.StateBag, tempBase string) {
+	if c.PackerOnError != "abort" {
+		return
+	}
+	_, halted := state.GetOk(multistep.StateHalted)
+	_, cancelled := state.GetOk(multistep.StateCancelled)
+	if !halted && !cancelled {
+		return
+	}
+	var kept []string
+	entries, _ := os.ReadDir(filepath.Dir(tempBase))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), filepath.Base(tempBase)+".") {
+			kept = append(kept, filepath.Join(filepath.Dir(tempBase), e.Name()))
+		}
+	}
+	if len(kept) > 0 {
+		ui.Say("-on-error=abort: kept the overlay and temporary files for a look (remove them yourself): " + strings.Join(kept, " "))
+	}
 }

@@ -3,6 +3,7 @@ package sysprep
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
@@ -24,13 +25,17 @@ func (s *stepConvert) Run(ctx context.Context, state multistep.StateBag) multist
 		if o.written {
 			continue
 		}
-		opts := image.ConvertOptions{SrcFormat: srcFormat, Format: o.format, Progress: progress(ui, o.format)}
+		info := state.Get("input_info").(image.Info)
+		bar := image.NewBar(ui, "convert "+filepath.Base(o.final), int64(info.VirtualSize))
+		opts := image.ConvertOptions{SrcFormat: srcFormat, Format: o.format, Progress: bar.Set}
 		if o.format == "qcow2" && s.config.Compression != "none" {
 			opts.Compress = true
 			opts.CompressionType = s.config.Compression
 		}
 		ui.Say(fmt.Sprintf("Converting to %s...", o.format))
-		if err := image.Convert(ctx, src, o.temp, opts); err != nil {
+		err := image.Convert(ctx, src, o.temp, opts)
+		bar.Close()
+		if err != nil {
 			return halt(state, err)
 		}
 		o.written = true
@@ -39,8 +44,3 @@ func (s *stepConvert) Run(ctx context.Context, state multistep.StateBag) multist
 }
 
 func (s *stepConvert) Cleanup(multistep.StateBag) {}
-
-// progress reports qemu-img's progress every 10%.
-func progress(ui packersdk.Ui, what string) func(float64) {
-	return image.EveryTenPercent(func(p float64) { ui.Say(fmt.Sprintf("%s: %.0f%%", what, p)) })
-}

@@ -2,7 +2,6 @@ package sysprep
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/image"
 )
 
 // tool runs the libguestfs programs with the environment that chooses
@@ -27,6 +28,12 @@ type tool struct {
 // also stops the QEMU appliance it started, and no terminal: stdin is
 // /dev/null, so nothing can wait for input.
 func (t tool) run(ctx context.Context, name string, args ...string) error {
+	return t.runFiltered(ctx, nil, name, args...)
+}
+
+// runFiltered is run whose output lines go to consume first: those it
+// returns true for (progress, say) are not shown.
+func (t tool) runFiltered(ctx context.Context, consume func(line string) bool, name string, args ...string) error {
 	cmd := t.command(ctx, name, args...)
 	var stderr tailBuffer
 	pr, pw := io.Pipe()
@@ -37,9 +44,12 @@ func (t tool) run(ctx context.Context, name string, args ...string) error {
 		defer close(done)
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		sc.Split(scanLines)
+		sc.Split(image.ScanLines)
 		for sc.Scan() {
 			line := strings.TrimSpace(sc.Text())
+			if consume != nil && line != "" && consume(line) {
+				continue
+			}
 			if line != "" && !strings.HasPrefix(line, name+":") {
 				line = name + ": " + line
 			}
@@ -93,17 +103,6 @@ func (t tool) command(ctx context.Context, name string, args ...string) *exec.Cm
 	ownProcessGroup(cmd)
 	cmd.WaitDelay = 10 * time.Second
 	return cmd
-}
-
-// scanLines splits at \n and at the \r of progress bars.
-func scanLines(data []byte, atEOF bool) (int, []byte, error) {
-	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
-		return i + 1, data[:i], nil
-	}
-	if atEOF && len(data) > 0 {
-		return len(data), data, nil
-	}
-	return 0, nil, nil
 }
 
 // tailBuffer keeps the last 4 KiB written to it: enough of stderr to say

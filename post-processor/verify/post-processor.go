@@ -19,6 +19,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/artifact"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/report"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/step"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 )
@@ -49,8 +50,8 @@ func (p *PostProcessor) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMap
 func (p *PostProcessor) Configure(raws ...interface{}) error { return p.config.prepare(raws...) }
 
 // PostProcess boots the artifact's disk as an instance, checks the items,
-// writes the report, removes the instance, and passes the artifact on
-// unchanged.
+// writes the report, removes the instance, and passes the input's files
+// and state on, with what the checks proved.
 func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a packersdk.Artifact) (packersdk.Artifact, bool, bool, error) {
 	c := p.config // a copy: the artifact's machine type and firmware fill it
 	start := time.Now()
@@ -129,5 +130,6 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a pack
 		return nil, false, false, errors.New("cloudimage-verify: cancelled")
 	}
 	ui.Say(fmt.Sprintf("cloudimage-verify: done in %s", time.Since(start).Round(time.Second)))
-	return a, true, false, nil
+	results, _ := state.Get("results").([]report.Result)
+	return newArtifact(a, input, c.ReportFile, results, in.user), true, false, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/artifact"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/report"
+	"github.com/cloudimage/packer-plugin-cloudimage/internal/rpctest"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/uitest"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt"
 	"github.com/cloudimage/packer-plugin-cloudimage/internal/virt/fake"
@@ -135,15 +136,24 @@ func (r *verifyRun) assertNothingLeft(t *testing.T) {
 // The whole post-processor on a good image: the instance is booted as
 // Nova would (an overlay 2 GiB larger on the image as it is, a config
 // drive), every item passes, the report is written, nothing is left, and
-// the artifact goes on unchanged.
+// the artifact goes on with the input's files and state, and the admin
+// user L07 proved, as Packer core and the next post-processor read it
+// through the SDK's RPC.
 func TestVerifyRun(t *testing.T) {
 	r := newVerifyRun(t, nil)
-	a, err := r.run()
+	local, err := r.run()
 	if err != nil {
 		t.Fatalf("verify: %v\n%s", err, r.ui.Output())
 	}
-	if a != r.a {
-		t.Errorf("the artifact changed: %v", a)
+	a := rpctest.Artifact(t, local)
+	disk := r.a.Files()[0]
+	if f := a.Files(); len(f) != 1 || f[0] != disk || a.Id() != disk || artifact.DiskPath(a) != disk || artifact.DiskFormat(a) != "qcow2" ||
+		artifact.VirtualSize(a) != 2<<30 || artifact.MachineType(a) != "pc" || artifact.AdminUser(a) != "root" {
+		t.Errorf("the artifact: files %v, id %q, disk %q %q %d, machine %q, admin user %q", f, a.Id(), artifact.DiskPath(a),
+			artifact.DiskFormat(a), artifact.VirtualSize(a), artifact.MachineType(a), artifact.AdminUser(a))
+	}
+	if want := "verified " + disk + ": 16 items pass, 2 not applicable, 0 failed; report " + r.p.config.ReportFile; a.String() != want {
+		t.Errorf("String() = %q, want %q", a.String(), want)
 	}
 	rs := readReport(t, r.p.config.ReportFile)
 	if f := failed(rs); len(f) != 0 {

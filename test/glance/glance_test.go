@@ -162,27 +162,49 @@ func TestAuthStyles(t *testing.T) {
 	}
 	t.Cleanup(func() { applicationcredentials.Delete(context.Background(), c.identity, c.user, cred.ID) })
 
+	explicit := func(extra string) string {
+		return fmt.Sprintf("identity_endpoint = %q\nusername = \"admin\"\npassword = %q\n%s", rc["OS_AUTH_URL"], rc["OS_PASSWORD"], extra)
+	}
 	for _, tc := range []struct {
 		name, settings string
 		env            []string
+		owner          string // the image's owner: "" for the admin project
+		refused        string // the build fails, saying this
 	}{
-		{"clouds-yaml", `cloud = "cloudimage-admin"`, nil},
-		{"os-env", ``, []string{"OS_CLOUD=", "OS_AUTH_URL=" + rc["OS_AUTH_URL"], "OS_USERNAME=" + rc["OS_USERNAME"], "OS_PASSWORD=" + rc["OS_PASSWORD"],
+		// Packer's OpenStack builder's names, and an openrc of Keystone
+		// v2 days: tenant_*, domain_* for both domains.
+		{name: "openstack-builder-names", settings: explicit(`tenant_name = "admin"
+      domain_name = "Default"`), env: []string{"OS_CLOUD="}},
+		{name: "openrc-tenant-and-domain", settings: explicit(""), env: []string{"OS_CLOUD=", "OS_TENANT_NAME=admin", "OS_DOMAIN_NAME=Default"}},
+		// A system-scoped token: Glance records no owner project.
+		{name: "system-scope", settings: explicit(`user_domain_name = "Default"`), env: []string{"OS_CLOUD=", "OS_SYSTEM_SCOPE=all"}, owner: "none"},
+		// In cloud mode the project's domain goes through: a domain that
+		// does not exist is Keystone's 401, not the file's Default.
+		{name: "cloud-project-domain", settings: `cloud = "cloudimage-admin"
+      project_domain_name = "no-such-domain"`, refused: "401"},
+		{name: "clouds-yaml", settings: `cloud = "cloudimage-admin"`},
+		{name: "os-env", env: []string{"OS_CLOUD=", "OS_AUTH_URL=" + rc["OS_AUTH_URL"], "OS_USERNAME=" + rc["OS_USERNAME"], "OS_PASSWORD=" + rc["OS_PASSWORD"],
 			"OS_PROJECT_NAME=" + rc["OS_PROJECT_NAME"], "OS_USER_DOMAIN_NAME=Default", "OS_PROJECT_DOMAIN_NAME=Default", "OS_REGION_NAME=RegionOne"}},
-		{"explicit", fmt.Sprintf(`identity_endpoint = %q
+		{name: "explicit", settings: fmt.Sprintf(`identity_endpoint = %q
       username = "admin"
       password = %q
       project_name = "admin"
       user_domain_name = "Default"
       project_domain_name = "Default"
-      region = "RegionOne"`, rc["OS_AUTH_URL"], rc["OS_PASSWORD"]), []string{"OS_CLOUD="}},
-		{"application-credential", fmt.Sprintf(`identity_endpoint = %q
+      region = "RegionOne"`, rc["OS_AUTH_URL"], rc["OS_PASSWORD"]), env: []string{"OS_CLOUD="}},
+		{name: "application-credential", settings: fmt.Sprintf(`identity_endpoint = %q
       application_credential_id = %q
-      application_credential_secret = %q`, rc["OS_AUTH_URL"], cred.ID, cred.Secret), []string{"OS_CLOUD="}},
+      application_credential_secret = %q`, rc["OS_AUTH_URL"], cred.ID, cred.Secret), env: []string{"OS_CLOUD="}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			name := prefix + "-" + tc.name
 			out, err := packer(t, dir, template(t, dir, file, fmt.Sprintf("image_name = %q\n%s", name, tc.settings)), tc.env...)
+			if tc.refused != "" {
+				if err == nil || !strings.Contains(out, tc.refused) || len(c.named(t, name)) != 0 {
+					t.Fatalf("want a failed build saying %q and no image; got %v:\n%s", tc.refused, err, out)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
@@ -190,6 +212,9 @@ func TestAuthStyles(t *testing.T) {
 				t.Errorf("a secret is in the build's output")
 			}
 			img := c.active(t, name, sum)
+			if owner := map[string]string{"": c.project, "none": ""}[tc.owner]; img.Owner != owner {
+				t.Errorf("the image's owner is %q, want %q", img.Owner, owner)
+			}
 			if !strings.Contains(out, img.ID) || !strings.Contains(out, "sha512 and md5 match") {
 				t.Errorf("the output does not name the image %s or its verification:\n%s", img.ID, out)
 			}
@@ -219,7 +244,8 @@ func TestGlanceDirectImport(t *testing.T) {
 }
 
 // The record carries the defaults, the settings (the user's properties
-// winning), tags, min_disk from the virtual size, visibility, and members.
+// winning), tags, min_disk from the virtual size, visibility, and members,
+// their membership accepted as the admin may.
 func TestImagePropertiesAndMembers(t *testing.T) {
 	c := connect(t, "cloudimage-admin")
 	demo := connect(t, "cloudimage-demo")
@@ -235,6 +261,7 @@ func TestImagePropertiesAndMembers(t *testing.T) {
       min_ram    = 512
       visibility = "shared"
       members    = [%q]
+      image_auto_accept_members = true
       properties = { hw_vif_model = "e1000", os_distro = "debian", custom_key = "custom value" }
       protected  = true
 `, name, demo.project)))
@@ -256,8 +283,8 @@ func TestImagePropertiesAndMembers(t *testing.T) {
 		t.Errorf("image %+v", img)
 	}
 	m, err := members.Get(context.Background(), c.image, img.ID, demo.project).Extract()
-	if err != nil || m.MemberID != demo.project {
-		t.Errorf("member %s: %+v, %v", demo.project, m, err)
+	if err != nil || m.MemberID != demo.project || m.Status != "accepted" {
+		t.Errorf("member %s: %+v, %v; want accepted (image_auto_accept_members)", demo.project, m, err)
 	}
 }
 

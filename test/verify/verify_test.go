@@ -106,6 +106,30 @@ func TestMainJob(t *testing.T) {
 			t.Errorf("Glance image property %s = %v, want %q (sysprep's inspection)", k, props[k], want)
 		}
 	}
+	// From the builder's domain and verify's L07, through both.
+	for k, want := range map[string]string{"architecture": "x86_64", "hw_disk_bus": "virtio", "hw_vif_model": "virtio", "os_admin_user": "root"} {
+		if props[k] != want {
+			t.Errorf("Glance image property %s = %v, want %q (the build's machine, verify's L07)", k, props[k], want)
+		}
+	}
+	// Packer's final list says each thing once, and truly: the builder's
+	// file was replaced by sysprep's in place.
+	_, list, _ := strings.Cut(log, "The artifacts of successful builds are:")
+	t.Logf("the final artifact list:%s", list)
+	for _, want := range []struct {
+		text string
+		n    int
+	}{
+		{"disk image " + image + ": replaced since the export by a post-processor's output", 1},
+		{"cleaned disk images in", 1},
+		{"verified " + image + ": 16 items pass, 2 not applicable, 0 failed", 1},
+		{"Glance image \"" + name + "\": " + got[0].ID, 1},
+		{"--> ", 4},
+	} {
+		if c := strings.Count(list, want.text); c != want.n {
+			t.Errorf("the final artifact list has %q %d times, want %d", want.text, c, want.n)
+		}
+	}
 	// L18 for real, offline, as a user would look: the build's guest was
 	// booted and provisioned, its image holds none of that.
 	if got := testenv.Cleanliness(t, image, "qcow2"); got != testenv.Clean {
