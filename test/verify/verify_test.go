@@ -115,14 +115,15 @@ func TestMainJob(t *testing.T) {
 	// Packer's final list says each thing once, and truly: the builder's
 	// file was replaced by sysprep's in place.
 	_, list, _ := strings.Cut(log, "The artifacts of successful builds are:")
+	rel := filepath.Join("output-debian12", name+".qcow2") // as the template's output_directory names it
 	t.Logf("the final artifact list:%s", list)
 	for _, want := range []struct {
 		text string
 		n    int
 	}{
-		{"disk image " + image + ": replaced since the export by a post-processor's output", 1},
+		{"disk image " + rel + ": replaced since the export by a post-processor's output", 1},
 		{"cleaned disk images in", 1},
-		{"verified " + image + ": 16 items pass, 2 not applicable, 0 failed", 1},
+		{"verified " + rel + ": 16 items pass, 2 not applicable, 0 failed", 1},
 		{"Glance image \"" + name + "\": " + got[0].ID, 1},
 		{"--> ", 4},
 	} {
