@@ -79,7 +79,7 @@ at() {
   grep -oE '[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9:]{8}\.[0-9]{6}' <<<"$line" | tail -n1 |
     { read -r d t; date -d "${d//\//-} $t" +%s.%N; }
 }
-t_first_key=$(at "Sending char")
+t_first_key=$(at "typing the boot command")
 t_connected=$(at "Running the provision hook")
 t_shutdown=$(at "shutdown requested")
 t_exported=$(at "export done")

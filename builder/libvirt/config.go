@@ -80,7 +80,10 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 	add(c.FloppyConfig.Prepare(&c.ctx)...)
 	add(c.CDConfig.Prepare(&c.ctx)...)
 	add(c.AdditionalISOConfig.prepare(&c.ctx)...)
-	add(c.VNCConfig.Prepare(&c.ctx)...)
+	// BootConfig's, not VNCConfig's: the SDK's VNCConfig refuses a boot
+	// command with disable_vnc, which boot_key_transport "libvirt" types
+	// without VNC; ConsoleConfig makes that check for "vnc" only.
+	add(c.BootConfig.Prepare(&c.ctx)...)
 	add(c.ConsoleConfig.prepare(&c.VNCConfig)...)
 	c.shutdownTimeoutSet = c.ShutdownTimeout > 0
 	add(c.ShutdownConfig.Prepare(&c.ctx)...)

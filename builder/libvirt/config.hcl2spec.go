@@ -151,6 +151,7 @@ type FlatConfig struct {
 	VNCBindAddress            *string             `mapstructure:"vnc_bind_address" cty:"vnc_bind_address" hcl:"vnc_bind_address"`
 	VNCPassword               *string             `mapstructure:"vnc_password" cty:"vnc_password" hcl:"vnc_password"`
 	BootSteps                 [][]string          `mapstructure:"boot_steps" cty:"boot_steps" hcl:"boot_steps"`
+	BootKeyTransport          *string             `mapstructure:"boot_key_transport" cty:"boot_key_transport" hcl:"boot_key_transport"`
 	AdditionalISOFiles        []FlatAdditionalISO `mapstructure:"additional_iso_files" cty:"additional_iso_files" hcl:"additional_iso_files"`
 	OutputDir                 *string             `mapstructure:"output_directory" cty:"output_directory" hcl:"output_directory"`
 	SkipCompaction            *bool               `mapstructure:"skip_compaction" cty:"skip_compaction" hcl:"skip_compaction"`
@@ -285,6 +286,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"vnc_bind_address":             &hcldec.AttrSpec{Name: "vnc_bind_address", Type: cty.String, Required: false},
 		"vnc_password":                 &hcldec.AttrSpec{Name: "vnc_password", Type: cty.String, Required: false},
 		"boot_steps":                   &hcldec.AttrSpec{Name: "boot_steps", Type: cty.List(cty.List(cty.String)), Required: false},
+		"boot_key_transport":           &hcldec.AttrSpec{Name: "boot_key_transport", Type: cty.String, Required: false},
 		"additional_iso_files":         &hcldec.BlockListSpec{TypeName: "additional_iso_files", Nested: hcldec.ObjectSpec((*FlatAdditionalISO)(nil).HCL2Spec())},
 		"output_directory":             &hcldec.AttrSpec{Name: "output_directory", Type: cty.String, Required: false},
 		"skip_compaction":              &hcldec.AttrSpec{Name: "skip_compaction", Type: cty.Bool, Required: false},

@@ -24,7 +24,22 @@ type ConsoleConfig struct {
 	// pairs, typed in order, each announced in the UI by its description.
 	// An alternative to `boot_command`.
 	BootSteps [][]string `mapstructure:"boot_steps"`
+	// How the boot command reaches the guest's keyboard. `libvirt` (the
+	// default) sends each key through libvirt's connection (QMP
+	// `input-send-event`): it needs no VNC port reachable from the Packer
+	// host, so it works over `qemu+ssh` as on the local host, and types at
+	// a default `boot_key_interval` of 20ms per key. `vnc` types on the
+	// domain's VNC console, as Packer's QEMU builder does (100ms per key
+	// event by default); a remote host's VNC must then listen where this
+	// machine reaches it (`vnc_bind_address`).
+	BootKeyTransport string `mapstructure:"boot_key_transport"`
 }
+
+// The boot_key_transport values.
+const (
+	transportLibvirt = "libvirt"
+	transportVNC     = "vnc"
+)
 
 func (c *ConsoleConfig) prepare(vnc *bootcommand.VNCConfig) []error {
 	var errs []error
@@ -50,8 +65,13 @@ func (c *ConsoleConfig) prepare(vnc *bootcommand.VNCConfig) []error {
 			errs = append(errs, fmt.Errorf("boot_steps[%d]: %w", i, err))
 		}
 	}
-	if vnc.DisableVNC && (len(vnc.BootCommand) > 0 || len(c.BootSteps) > 0) {
-		errs = append(errs, errors.New("disable_vnc: a boot_command or boot_steps needs VNC"))
+	switch c.BootKeyTransport = cmp.Or(c.BootKeyTransport, transportLibvirt); c.BootKeyTransport {
+	case transportLibvirt, transportVNC:
+	default:
+		errs = append(errs, fmt.Errorf("boot_key_transport %q: want %q or %q", c.BootKeyTransport, transportLibvirt, transportVNC))
+	}
+	if vnc.DisableVNC && c.BootKeyTransport == transportVNC && (len(vnc.BootCommand) > 0 || len(c.BootSteps) > 0) {
+		errs = append(errs, errors.New("disable_vnc: boot_key_transport \"vnc\" types the boot command on VNC; keep VNC or use boot_key_transport \"libvirt\""))
 	}
 	return errs
 }

@@ -263,6 +263,7 @@ func TestConfigAccepts(t *testing.T) {
 		{"devices_xml", map[string]interface{}{"devices_xml": `<watchdog model="i6300esb" action="reset"/><rng model="virtio"><backend model="random">/dev/urandom</backend></rng>`}},
 		{"boot_steps", map[string]interface{}{"boot_steps": [][]string{{"<tab> text ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg", "kickstart"}, {"<enter>"}}}},
 		{"boot_command", map[string]interface{}{"boot_command": []string{"<tab> text<enter>"}}},
+		{"boot_command typed through libvirt without VNC", map[string]interface{}{"disable_vnc": true, "boot_command": []string{"<tab> text<enter>"}}},
 		{"output_directory exists with -force", map[string]interface{}{"output_directory": full, "packer_force": true}},
 		{"output_directory exists and is empty, with -force", map[string]interface{}{"output_directory": empty, "packer_force": true}},
 		{"compression", map[string]interface{}{"disk_compression": true}},
@@ -422,7 +423,9 @@ func TestConfigRejectsBadInput(t *testing.T) {
 		{"boot_steps and boot_command", map[string]interface{}{"boot_command": []string{"<enter>"}, "boot_steps": [][]string{{"<enter>", "go"}}}, "boot_steps", "not both", ""},
 		{"boot_steps step too long", map[string]interface{}{"boot_steps": [][]string{{"<enter>", "go", "extra"}}}, "boot_steps[0]", "description", ""},
 		{"boot_steps empty step", map[string]interface{}{"boot_steps": [][]string{{"<enter>"}, {}}}, "boot_steps[1]", "description", ""},
-		{"boot_steps without VNC", map[string]interface{}{"disable_vnc": true, "boot_steps": [][]string{{"<enter>"}}}, "disable_vnc", "VNC", ""},
+		{"boot_steps without VNC", map[string]interface{}{"disable_vnc": true, "boot_key_transport": "vnc", "boot_steps": [][]string{{"<enter>"}}}, "disable_vnc", "VNC", ""},
+		{"boot_command without VNC", map[string]interface{}{"disable_vnc": true, "boot_key_transport": "vnc", "boot_command": []string{"<enter>"}}, "disable_vnc", "VNC", ""},
+		{"boot_key_transport unknown", map[string]interface{}{"boot_key_transport": "usb"}, "boot_key_transport", "\"libvirt\" or \"vnc\"", ""},
 
 		// Output
 		{"output_directory not empty", map[string]interface{}{"output_directory": full}, "output_directory", "-force", ""},

@@ -25,7 +25,8 @@ type bootCommandData struct {
 }
 
 // stepBootCommand waits boot_wait, then types the boot command (or each of
-// boot_steps) on the domain's VNC console.
+// boot_steps): through libvirt, or on the domain's VNC console
+// (boot_key_transport).
 type stepBootCommand struct {
 	config *Config
 }
@@ -46,37 +47,19 @@ func (s *stepBootCommand) Run(ctx context.Context, state multistep.StateBag) mul
 		}
 	}
 
-	port := state.Get("vnc_port").(int)
-	addr, err := vncDialAddress(c.VNCBindAddress, c.LibvirtURI)
+	driver, closeKeys, err := s.keyboard(ctx, state)
 	if err != nil {
+		if ctx.Err() != nil {
+			return multistep.ActionHalt
+		}
 		return step.Halt(state, err)
 	}
-	dialer := net.Dialer{Timeout: vncTimeout}
-	conn, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
-	if err != nil {
-		return step.Halt(state, fmt.Errorf("connecting to VNC: %w", err))
-	}
-	defer conn.Close()
-	// A Ctrl-C closes the connection, which ends a handshake or a key
-	// press waiting on it; a server that never answers fails the build.
-	defer context.AfterFunc(ctx, func() { conn.Close() })()
-	_ = conn.SetDeadline(time.Now().Add(vncTimeout))
-	client, err := vnc.Client(conn, &vnc.ClientConfig{
-		Auth:      []vnc.ClientAuth{&vnc.PasswordAuth{Password: c.VNCPassword}},
-		Exclusive: false,
-	})
-	if ctx.Err() != nil {
-		return multistep.ActionHalt
-	}
-	if err != nil {
-		return step.Halt(state, fmt.Errorf("VNC handshake with %s:%d: %w", addr, port, err))
-	}
-	defer client.Close()
-	_ = conn.SetDeadline(time.Time{})
+	defer closeKeys()
+	// hack/bench-builder.sh times the first key from this line.
+	log.Printf("typing the boot command (boot_key_transport %s)", c.BootKeyTransport)
 
 	httpIP, _ := state.Get("http_ip").(string)
 	c.ctx.Data = &bootCommandData{HTTPIP: httpIP, HTTPPort: state.Get("http_port").(int), Name: c.VMName}
-	driver := bootcommand.NewVNCDriver(client, c.BootKeyInterval)
 	for i, keysAndName := range steps {
 		keys, err := interpolate.Render(keysAndName[0], &c.ctx)
 		if err != nil {
@@ -104,6 +87,51 @@ func (s *stepBootCommand) Run(ctx context.Context, state multistep.StateBag) mul
 
 func (s *stepBootCommand) Cleanup(multistep.StateBag) {}
 
+// keyboard is what types the keys, for boot_key_transport, and what ends
+// it.
+func (s *stepBootCommand) keyboard(ctx context.Context, state multistep.StateBag) (bootcommand.BCDriver, func(), error) {
+	c := s.config
+	if c.BootKeyTransport == transportLibvirt {
+		return &libvirtKeys{
+			ctx:      ctx,
+			driver:   state.Get("driver").(virt.Driver),
+			dom:      state.Get("domain").(virt.Domain),
+			interval: keyInterval(c.BootKeyInterval, libvirtKeyInterval),
+		}, func() {}, nil
+	}
+	port := state.Get("vnc_port").(int)
+	addr, err := vncDialAddress(c.VNCBindAddress, c.LibvirtURI)
+	if err != nil {
+		return nil, nil, err
+	}
+	dialer := net.Dialer{Timeout: vncTimeout}
+	conn, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("connecting to VNC: %w", err)
+	}
+	// A Ctrl-C closes the connection, which ends a handshake or a key
+	// press waiting on it; a server that never answers fails the build.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(vncTimeout))
+	client, err := vnc.Client(conn, &vnc.ClientConfig{
+		Auth:      []vnc.ClientAuth{&vnc.PasswordAuth{Password: c.VNCPassword}},
+		Exclusive: false,
+	})
+	if err != nil {
+		stop()
+		conn.Close()
+		return nil, nil, fmt.Errorf("VNC handshake with %s:%d: %w", addr, port, err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	// The SDK's VNC driver logs every key it types to PACKER_LOG, so a
+	// password in the boot command is there too: the libvirt transport
+	// logs none.
+	return bootcommand.NewVNCDriver(client, c.BootKeyInterval), func() {
+		stop()
+		client.Close() // closes conn
+	}, nil
+}
+
 // vncTimeout bounds the VNC dial and handshake: QEMU answers at once, so
 // a silent server is a wrong address or a hung host. Tests shorten it.
 var vncTimeout = 30 * time.Second
@@ -120,7 +148,7 @@ func vncDialAddress(bind, uri string) (string, error) {
 	}
 	switch {
 	case ip != nil && ip.IsLoopback():
-		return "", fmt.Errorf("vnc_bind_address %s: VNC on the remote libvirt host's loopback is out of reach for the boot command; set vnc_bind_address = \"0.0.0.0\" (or an address of that host)", bind)
+		return "", fmt.Errorf("vnc_bind_address %s: VNC on the remote libvirt host's loopback is out of reach for the boot command; type through libvirt (boot_key_transport = \"libvirt\") or set vnc_bind_address = \"0.0.0.0\" (or an address of that host)", bind)
 	case ip == nil || ip.IsUnspecified():
 		return virt.Host(uri), nil
 	}

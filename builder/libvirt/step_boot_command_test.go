@@ -3,6 +3,8 @@ package libvirt
 import (
 	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -111,6 +113,84 @@ func (s *rfbServer) text() string {
 	return s.typed.String()
 }
 
+// The boot command is typed through libvirt (the default) with its
+// templates filled, shifted characters with shift held around them, and a
+// held key (<leftShiftOn>) held while the keys after it are typed.
+func TestStepBootCommandLibvirt(t *testing.T) {
+	c := stepConfig(t, map[string]interface{}{"vm_name": "web", "boot_wait": "1ms", "boot_key_interval": "1ms",
+		"boot_command": []string{"<esc>Install ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg name={{ .Name }} <leftShiftOn>a-b<leftShiftOff>_~<enter>"}})
+	st, _ := running(t, c)
+	st.state.Put("http_ip", "10.0.2.2")
+	st.state.Put("http_port", 8123)
+	st.run(&stepBootCommand{config: c}, multistep.ActionContinue)
+	if got, want := st.d.Typed("web"), "<esc>Install ks=http://10.0.2.2:8123/ks.cfg name=web A_B_~\n"; got != want {
+		t.Errorf("typed %q, want %q", got, want)
+	}
+	keys := st.d.Keys["web"]
+	// "I": shift, i, i up, shift up, in one call.
+	if got := fmt.Sprint(keys[2:6]); got != "[{shift true} {i true} {i false} {shift false}]" {
+		t.Errorf("a capital I is sent as %s", got)
+	}
+	// <leftShiftOn> holds shift down until <leftShiftOff>: a single press and
+	// release around a, -, b.
+	held := 0
+	for i, k := range keys {
+		if k.QCode == "a" && k.Down {
+			held = i
+		}
+	}
+	if got := fmt.Sprint(keys[held-1 : held+7]); got != "[{shift true} {a true} {a false} {minus true} {minus false} {b true} {b false} {shift false}]" {
+		t.Errorf("<leftShiftOn>a-b<leftShiftOff> sent as %s", got)
+	}
+	if n := st.d.Called("SendKeys", "web"); n != 57 {
+		t.Errorf("%d SendKeys calls, want one per key and one per held key's press and release (57)", n)
+	}
+	if st.d.Called("VNCPort") != 0 {
+		t.Errorf("libvirt typing asked for VNC: %v", st.d.Calls)
+	}
+}
+
+// A libvirt that refuses the keys fails the build, saying so; a Ctrl-C
+// while typing ends it at once.
+func TestStepBootCommandLibvirtFails(t *testing.T) {
+	c := stepConfig(t, map[string]interface{}{"vm_name": "web", "boot_wait": "1ms", "boot_command": []string{"install<enter>"}})
+	st, _ := running(t, c)
+	st.state.Put("http_port", 0)
+	st.d.Errs = map[string]error{"SendKeys": errors.New("QMP: GenericError: Invalid parameter")}
+	st.run(&stepBootCommand{config: c}, multistep.ActionHalt)
+	if err := st.err().Error(); !strings.Contains(err, "typing the boot command") || !strings.Contains(err, "Invalid parameter") {
+		t.Errorf("error %v", err)
+	}
+
+	c = stepConfig(t, map[string]interface{}{"vm_name": "web", "boot_wait": "1ms", "boot_key_interval": "1h", "boot_command": []string{"install<enter>"}})
+	st, _ = running(t, c)
+	st.state.Put("http_port", 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	if got := (&stepBootCommand{config: c}).Run(ctx, st.state); got != multistep.ActionHalt || time.Since(start) > 10*time.Second {
+		t.Errorf("Ctrl-C while typing: %v after %s", got, time.Since(start))
+	}
+	if got := st.d.Typed("web"); got != "i" {
+		t.Errorf("typed %q before the Ctrl-C, want the first key only", got)
+	}
+}
+
+// The pause after each key typed through libvirt: boot_key_interval, else
+// PACKER_KEY_INTERVAL, else the measured default.
+func TestKeyInterval(t *testing.T) {
+	if got := keyInterval(0, libvirtKeyInterval); got != libvirtKeyInterval {
+		t.Errorf("default %s, want %s", got, libvirtKeyInterval)
+	}
+	t.Setenv("PACKER_KEY_INTERVAL", "7ms")
+	if got := keyInterval(0, libvirtKeyInterval); got != 7*time.Millisecond {
+		t.Errorf("with PACKER_KEY_INTERVAL=7ms: %s", got)
+	}
+	if got := keyInterval(3*time.Millisecond, libvirtKeyInterval); got != 3*time.Millisecond {
+		t.Errorf("with boot_key_interval 3ms: %s", got)
+	}
+}
+
 // The boot command is typed over VNC with its templates filled: the HTTP
 // server's address as the guest reaches it, its port, the VM's name; each
 // of boot_steps in turn.
@@ -132,7 +212,7 @@ func TestStepBootCommand(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := stepConfig(t, merge(map[string]interface{}{"vm_name": "web", "boot_wait": "1ms", "boot_key_interval": "1ms"}, tc.overrides))
+			c := stepConfig(t, merge(map[string]interface{}{"vm_name": "web", "boot_wait": "1ms", "boot_key_interval": "1ms", "boot_key_transport": "vnc"}, tc.overrides))
 			st := newStepTest(t, c)
 			srv := &rfbServer{}
 			st.state.Put("vnc_port", srv.serve(t))
@@ -154,7 +234,7 @@ func TestStepBootCommandNoVNC(t *testing.T) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	c := stepConfig(t, map[string]interface{}{"boot_wait": "1ms", "boot_command": []string{"<enter>"}})
+	c := stepConfig(t, map[string]interface{}{"boot_wait": "1ms", "boot_command": []string{"<enter>"}, "boot_key_transport": "vnc"})
 	st := newStepTest(t, c)
 	st.state.Put("vnc_port", port)
 	st.state.Put("http_port", 0)
@@ -181,7 +261,7 @@ func TestStepBootCommandSilentVNC(t *testing.T) {
 			defer conn.Close() // held open, silent
 		}
 	}()
-	c := stepConfig(t, map[string]interface{}{"boot_wait": "1ms", "boot_command": []string{"<enter>"}})
+	c := stepConfig(t, map[string]interface{}{"boot_wait": "1ms", "boot_command": []string{"<enter>"}, "boot_key_transport": "vnc"})
 	newState := func() *stepTest {
 		st := newStepTest(t, c)
 		st.state.Put("vnc_port", l.Addr().(*net.TCPAddr).Port)

@@ -56,6 +56,9 @@ type Driver interface {
 	Start(ctx context.Context, dom Domain, console io.Writer) (io.Closer, error)
 	// VNCPort is the VNC port libvirt gave the running domain.
 	VNCPort(dom Domain) (int, error)
+	// SendKeys sends key presses and releases to the running domain's
+	// keyboard, in order.
+	SendKeys(dom Domain, events []KeyEvent) error
 	// Shutdown presses the domain's ACPI power button.
 	Shutdown(dom Domain) error
 	// WaitStopped returns true once dom is shut off, false when ctx ends

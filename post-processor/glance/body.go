@@ -1,7 +1,6 @@
 package glance
 
 import (
-	"bufio"
 	"crypto/md5"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -104,8 +103,12 @@ func (b *body) finish() {
 }
 
 // sums are the hashes of the newest attempt, which must have read the
-// whole file: it is what Glance got.
-func (b *body) sums() (sums, error) {
+// whole file: it is what Glance got. algo is Glance's os_hash_algo: the
+// upload hashes with sha512, Glance's default, and a Glance set to another
+// algorithm Go has (sha256, sha384, sha224, sha512_224, sha512_256) gets
+// its hash from a second read of the file, here, rather than every upload
+// paying for a hash it rarely needs.
+func (b *body) sums(algo string) (sums, error) {
 	b.mu.Lock()
 	a := b.last
 	b.mu.Unlock()
@@ -116,16 +119,37 @@ func (b *body) sums() (sums, error) {
 	if a.n != b.size {
 		return sums{}, fmt.Errorf("the upload read %d of the %d bytes of %s", a.n, b.size, b.name)
 	}
-	return sums{
-		md5:  hex.EncodeToString(a.md5.Sum(nil)),
-		sha2: map[string]string{"sha256": hex.EncodeToString(a.sha256.Sum(nil)), "sha512": hex.EncodeToString(a.sha512.Sum(nil))},
-	}, nil
+	s := sums{md5: hex.EncodeToString(a.md5.Sum(nil)), sha2: map[string]string{"sha512": hex.EncodeToString(a.sha512.Sum(nil))}}
+	if h, ok := otherHashes[algo]; ok {
+		sum, err := b.hash(h())
+		if err != nil {
+			return sums{}, fmt.Errorf("hashing %s with %s, Glance's os_hash_algo: %w", b.name, algo, err)
+		}
+		s.sha2[algo] = sum
+	}
+	return s, nil
+}
+
+// otherHashes are the os_hash_algo values besides sha512 that sums can
+// compare, by their names in Glance (Python's hashlib).
+var otherHashes = map[string]func() hash.Hash{
+	"sha224":     sha256.New224,
+	"sha256":     sha256.New,
+	"sha384":     sha512.New384,
+	"sha512_224": sha512.New512_224,
+	"sha512_256": sha512.New512_256,
+}
+
+// hash is h's sum of the whole file.
+func (b *body) hash(h hash.Hash) (string, error) {
+	if _, err := io.Copy(h, io.NewSectionReader(b.f, 0, b.size)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // sums are the hex hashes of what was sent: md5 (Glance's checksum) and
-// the os_hash_algo values it can be compared with, by algorithm. sha512
-// is Glance's default; sha256 is its other common setting, and costs
-// little next to sha512 and md5 (SHA instructions on current CPUs).
+// the os_hash_algo values it can be compared with, by algorithm.
 type sums struct {
 	md5  string
 	sha2 map[string]string
@@ -137,41 +161,54 @@ var errAttemptOver = errors.New("this upload attempt is over: the file is being 
 
 // attempt is one sending of the file, from its start.
 type attempt struct {
-	mu                  sync.Mutex // held by a read, so that end waits for it
-	ended               bool
-	n                   int64 // bytes read
-	md5, sha256, sha512 hash.Hash
-	progress            io.ReadCloser // the file through the UI's progress bar
-	reader              *bufio.Reader
+	mu          sync.Mutex // held by a read, so that end waits for it
+	ended       bool
+	n           int64 // bytes read
+	md5, sha512 hash.Hash
+	hashing     *hashers
+	progress    io.ReadCloser // the file through the UI's progress bar
+	cur         *block        // the block being served, nil before the first
+	off         int           // how much of cur was served
+	err         error         // what ended the file's reading (io.EOF at its end)
 }
 
 func newAttempt(b *body) *attempt {
-	a := &attempt{md5: md5.New(), sha256: sha256.New(), sha512: sha512.New()}
+	a := &attempt{md5: md5.New(), sha512: sha512.New()}
+	a.hashing = newHashers(a.md5, a.sha512)
 	// Its own offset in the file: ReadAt, which a late read of an earlier
 	// attempt cannot move.
 	file := io.NopCloser(io.NewSectionReader(b.f, 0, b.size))
 	a.progress = b.ui.TrackProgress(b.name, 0, b.size, file)
-	// reader reads progress 1 MiB at a time: in a plugin each read of the
-	// progress bar's stream is a call to Packer, and the HTTP client reads
-	// a few KiB at a time.
-	a.reader = bufio.NewReaderSize(a.progress, 1<<20)
 	return a
 }
 
 // Read holds the attempt's lock: a disk read and a progress update, never
-// the network, so end waits little.
+// the network, so end waits little. It reads the file a block at a time
+// (hashers.read) and serves it from that block: the bytes are copied once,
+// into p, and hashed from the block.
 func (a *attempt) Read(p []byte) (int, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.ended {
 		return 0, errAttemptOver
 	}
-	n, err := a.reader.Read(p)
-	a.n += int64(n)
-	for _, h := range []hash.Hash{a.md5, a.sha256, a.sha512} {
-		h.Write(p[:n])
+	if a.cur == nil || a.off == len(a.cur.data) {
+		if a.err != nil {
+			return 0, a.err
+		}
+		if a.cur != nil {
+			a.cur.release()
+		}
+		a.cur, a.err = a.hashing.read(a.progress)
+		a.off = 0
+		if len(a.cur.data) == 0 {
+			return 0, a.err
+		}
 	}
-	return n, err
+	n := copy(p, a.cur.data[a.off:])
+	a.off += n
+	a.n += int64(n)
+	return n, nil
 }
 
 // Close ends the attempt: the transport is done with it.
@@ -187,6 +224,10 @@ func (a *attempt) end() {
 	defer a.mu.Unlock()
 	if !a.ended {
 		a.ended = true
+		if a.cur != nil {
+			a.cur.release()
+		}
+		a.hashing.close()
 		a.progress.Close()
 	}
 }

@@ -127,7 +127,7 @@ func (r *run) complete(ctx context.Context, b *body, elapsed time.Duration) erro
 		return err
 	}
 	r.active = img
-	sent, err := b.sums()
+	sent, err := b.sums(property(img, "os_hash_algo"))
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,8 @@ func (r *run) update(id string, op images.Patch) error {
 
 // verify compares what Glance says it holds with what was sent, and says
 // what it compared: os_hash_value when os_hash_algo is one the body
-// computed (sha512, Glance's default, or sha256), and checksum (md5). An
+// computed (sha512, Glance's default, or one of otherHashes), and checksum
+// (md5). An
 // image with nothing to compare fails the build: data nobody checked is
 // what this post-processor is there to rule out, and every Glance since
 // Rocky gives both (the md5 checksum always), so it means a Glance that

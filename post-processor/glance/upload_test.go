@@ -626,8 +626,8 @@ func TestKeystoneRefuses(t *testing.T) {
 }
 
 // The success line says which hashes were compared: os_hash_value when
-// Glance's os_hash_algo is one the upload computed (sha512, sha256), and
-// the md5 checksum. A hash of another algorithm is said not compared; an
+// Glance's os_hash_algo is sha512 (hashed during the upload) or one of
+// otherHashes (hashed after it), and the md5 checksum. A hash of another algorithm is said not compared; an
 // image with nothing to compare fails the build and is deleted.
 func TestHashesCompared(t *testing.T) {
 	zeros := strings.Repeat("0", 64)
@@ -641,8 +641,12 @@ func TestHashesCompared(t *testing.T) {
 		{"sha256 and md5", func(img *fakeImage, d testDisk) { img.HashAlgo, img.HashValue = "sha256", d.sha256 }, "sha256 and md5 match", ""},
 		{"sha256 differs", func(img *fakeImage, d testDisk) { img.HashAlgo, img.HashValue = "sha256", zeros }, "",
 			"os_hash_value (sha256) " + zeros + ", sent "},
-		{"sha384, not computed", func(img *fakeImage, d testDisk) { img.HashAlgo, img.HashValue = "sha384", zeros+zeros[:32] },
-			"md5 matches (Glance gave os_hash_algo sha384, not compared)", ""},
+		{"sha384, hashed after the upload", func(img *fakeImage, d testDisk) { img.HashAlgo, img.HashValue = "sha384", fileSHA384(t, d.path) },
+			"sha384 and md5 match", ""},
+		{"sha384 differs", func(img *fakeImage, d testDisk) { img.HashAlgo, img.HashValue = "sha384", zeros+zeros[:32] }, "",
+			"os_hash_value (sha384) " + zeros + zeros[:32] + ", sent "},
+		{"sha3_512, not computed", func(img *fakeImage, d testDisk) { img.HashAlgo, img.HashValue = "sha3_512", zeros+zeros },
+			"md5 matches (Glance gave os_hash_algo sha3_512, not compared)", ""},
 		{"no os_hash_value", func(img *fakeImage, d testDisk) { img.HashAlgo, img.HashValue = "", "" },
 			"md5 matches (Glance gave no os_hash_value)", ""},
 		{"no checksum", func(img *fakeImage, d testDisk) { img.Checksum = "" }, "sha512 matches (Glance gave no checksum)", ""},
@@ -721,4 +725,14 @@ func TestLateReadOfAFailedAttempt(t *testing.T) {
 	if bars := r.ui.progress(); len(bars) != 2 || bars[1] != disk.size || bars[0] > 1<<20 {
 		t.Errorf("progress bars read %v, want the first cut off after its held read and the second the whole %d bytes", bars, disk.size)
 	}
+}
+
+// fileSHA384 is the hex sha384 of the file at path.
+func fileSHA384(t *testing.T, path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha512.Sum384(data)
+	return hex.EncodeToString(sum[:])
 }

@@ -122,3 +122,29 @@ func extraISO(t *testing.T, dir, label, marker string) string {
 	testenv.Run(t, "xorriso", "-as", "mkisofs", "-quiet", "-J", "-R", "-V", label, "-o", iso, src)
 	return iso
 }
+
+// typedMarker is typed after the ks URL in boot commands that check what
+// the guest received: mixed case, digits and shifted punctuation, the keys
+// a dropped shift or a dropped key would change. The fixture installer
+// ignores it.
+const typedMarker = "m=Zq9-Xw8_Vr7.Ut6,Ps5+On4=Ml3:Kj2@Ih1%Gf0^Ed~Cb!Ay#"
+
+// assertTyped fails the test unless the guest's kernel booted with the ks
+// URL and typedMarker exactly as the boot command typed them at the
+// isolinux prompt: the kernel prints its command line to the serial
+// console, which the build keeps in console.log.
+func assertTyped(t *testing.T, consoleLog string) {
+	t.Helper()
+	console, err := os.ReadFile(consoleLog)
+	must(t, err)
+	for _, line := range strings.Split(string(console), "\n") {
+		if _, cmdline, ok := strings.Cut(line, "Command line: "); ok {
+			cmdline = strings.TrimRight(cmdline, "\r")
+			if !strings.Contains(cmdline, "/ks.cfg "+typedMarker) || !strings.HasSuffix(cmdline, typedMarker) {
+				t.Errorf("the guest's kernel command line is %q, want the typed ks URL and %q at its end", cmdline, typedMarker)
+			}
+			return
+		}
+	}
+	t.Errorf("%s has no kernel command line", consoleLog)
+}

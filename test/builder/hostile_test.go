@@ -20,7 +20,9 @@ import (
 // exported image. The builder names the format (raw), so the export holds
 // the guest's bytes, header included, and none of the host file's. (The
 // fixture installer writes the "image" its ks file names onto the disk:
-// here, that header.)
+// here, that header.) Its boot command is typed over VNC
+// (boot_key_transport = "vnc"), the transport the other ISO builds do not
+// use, and must reach the guest key for key.
 func TestHostileGuestDisk(t *testing.T) {
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_ISO")
 	dir := testenv.VMDir(t)
@@ -54,17 +56,19 @@ source "cloudimage-libvirt" "hostile" {
   disk_size        = "256M"
   disk_format      = "raw"
   http_directory   = %q
-  boot_wait        = "2s"
-  boot_command     = ["install ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg<enter>"]
+  boot_wait          = "2s"
+  boot_key_transport = "vnc"
+  boot_command       = ["install ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg %s<enter>"]
   communicator     = "none"
   output_directory = %q
 }
 build { sources = ["source.cloudimage-libvirt.hostile"] }
-`, env[0], name, http, filepath.Join(dir, "out"))
+`, env[0], name, http, typedMarker, filepath.Join(dir, "out"))
 	must(t, os.WriteFile(filepath.Join(dir, "hostile.pkr.hcl"), []byte(tmpl), 0o644))
 	start := time.Now()
 	build(t, dir, "hostile.pkr.hcl")
 	t.Logf("packer build took %s", time.Since(start).Round(time.Second))
+	assertTyped(t, filepath.Join(dir, "out", "console.log"))
 
 	disk := filepath.Join(dir, "out", name+".raw")
 	got, err := os.ReadFile(disk)

@@ -17,7 +17,9 @@ import (
 // and the floppy into the storage pool, downloads the finished disk, and
 // deletes every volume it made, an additional ISO's among them. With
 // communicator = "none" the ks file ends in poweroff, and the builder
-// waits for the guest to power itself off; the disk is raw.
+// waits for the guest to power itself off; the disk is raw. The domain
+// has no VNC: the boot command is typed through the libvirt connection,
+// and reaches the guest key for key.
 func TestBuildOverTCP(t *testing.T) {
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_ISO", "CLOUDIMAGE_FIXTURE_RAWGZ", "CLOUDIMAGE_LIBVIRT_TCP_URI")
 	dir := testenv.VMDir(t)
@@ -43,12 +45,13 @@ source "cloudimage-libvirt" "tcp" {
     iso_checksum = "none"
   }
   boot_wait        = "2s"
-  boot_command     = ["install ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg<enter>"]
+  boot_command     = ["install ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg %s<enter>"]
+  disable_vnc      = true
   communicator     = "none"
   output_directory = %q
 }
 build { sources = ["source.cloudimage-libvirt.tcp"] }
-`, env[2], env[0], name, httpDir, name, extraISO(t, dir, "DRIVERS", name), filepath.Join(dir, "out"))
+`, env[2], env[0], name, httpDir, name, extraISO(t, dir, "DRIVERS", name), typedMarker, filepath.Join(dir, "out"))
 	must(t, os.WriteFile(filepath.Join(dir, "tcp.pkr.hcl"), []byte(tmpl), 0o644))
 
 	start := time.Now()
@@ -78,6 +81,7 @@ build { sources = ["source.cloudimage-libvirt.tcp"] }
 	if !strings.Contains(string(console), "cloudimage-installer: done, poweroff") {
 		t.Errorf("console.log lacks the installer's poweroff")
 	}
+	assertTyped(t, filepath.Join(dir, "out", "console.log"))
 	if _, err := os.Stat(disk + ".download"); !os.IsNotExist(err) {
 		t.Errorf("the downloaded copy is left behind (%v)", err)
 	}

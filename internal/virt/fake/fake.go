@@ -7,6 +7,7 @@ package fake
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -86,6 +87,8 @@ type Driver struct {
 	// Passwords are the passwords set through the agent, "dom/user" ->
 	// password.
 	Passwords map[string]string
+	// Keys are the key events sent to each domain, by name.
+	Keys map[string][]virt.KeyEvent
 }
 
 var _ virt.Driver = (*Driver)(nil)
@@ -441,6 +444,22 @@ func (d *Driver) Mark(name string) (*virt.Found, error) {
 	return &virt.Found{Domain: virt.Domain{Name: name, UUID: got.UUID}, Mark: got.Machine.Mark}, nil
 }
 
+// running records a call of method on dom and returns the domain, which
+// must be running, as libvirt wants for acting on a guest.
+func (d *Driver) running(method string, dom virt.Domain) (*Domain, error) {
+	if err := d.call(method, dom.Name); err != nil {
+		return nil, err
+	}
+	got, err := d.domain(dom)
+	if err != nil {
+		return nil, err
+	}
+	if got.State != Running {
+		return nil, errors.New("domain is not running")
+	}
+	return got, nil
+}
+
 func (d *Driver) domain(dom virt.Domain) (*Domain, error) {
 	got, ok := d.Domains[dom.Name]
 	if !ok || got.UUID != dom.UUID {
@@ -506,18 +525,35 @@ func (d *Driver) VNCPort(dom virt.Domain) (int, error) {
 	return d.VNC, nil
 }
 
+func (d *Driver) SendKeys(dom virt.Domain, events []virt.KeyEvent) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, err := d.running("SendKeys", dom); err != nil {
+		return fmt.Errorf("sending keys to %s: %w", dom.Name, err)
+	}
+	if d.Keys == nil {
+		d.Keys = map[string][]virt.KeyEvent{}
+	}
+	d.Keys[dom.Name] = append(d.Keys[dom.Name], events...)
+	return nil
+}
+
+// Typed is what the key events sent to the domain named name type, as a
+// US keyboard would: letters, digits and punctuation, shifted while a
+// shift key is down; "ret" is a newline; other keys show as <qcode> when
+// pressed.
+func (d *Driver) Typed(name string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return virt.Typed(d.Keys[name])
+}
+
 func (d *Driver) Shutdown(dom virt.Domain) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.call("Shutdown", dom.Name); err != nil {
-		return err
-	}
-	got, err := d.domain(dom)
+	got, err := d.running("Shutdown", dom)
 	if err != nil {
-		return err
-	}
-	if got.State != Running {
-		return fmt.Errorf("ACPI shutdown of %s: domain is not running", dom.Name)
+		return fmt.Errorf("ACPI shutdown of %s: %w", dom.Name, err)
 	}
 	if d.StopOnShutdown {
 		d.stop(got)
