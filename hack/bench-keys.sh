@@ -10,12 +10,13 @@
 #   TRANSPORT=libvirt|vnc   boot_key_transport (libvirt)
 #   INTERVAL=20ms           boot_key_interval (unset: the builder's default)
 #   BUILDS=20
+#   BOOT_WAIT=3s            boot_wait ("auto" watches the screen)
 source "$(dirname "$0")/lib.sh"
 require_root
 # shellcheck disable=SC1090
 . "$ENV_FILE"
 export CHECKPOINT_DISABLE=1
-transport=${TRANSPORT:-libvirt} builds=${BUILDS:-20} interval=${INTERVAL:-}
+transport=${TRANSPORT:-libvirt} builds=${BUILDS:-20} interval=${INTERVAL:-} boot_wait=${BOOT_WAIT:-3s}
 
 work=$(mktemp -d /tmp/cloudimage-bench-keys.XXXX)
 chmod 755 "$work"
@@ -36,7 +37,7 @@ source "cloudimage-libvirt" "keys" {
   vm_name            = "cloudimage-bench-keys"
   disk_size          = "64M"
   http_directory     = "$work/http"
-  boot_wait          = "3s"
+  boot_wait          = "$boot_wait"
   boot_key_transport = "$transport"
   $interval_line
   boot_command       = ["$typed<enter>"]

@@ -51,6 +51,7 @@ type Config struct {
 // Prepare decodes and validates the raw configuration. Every error names
 // the field it is about.
 func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
+	raws, auto := takeBootWaitAuto(raws)
 	err := config.Decode(c, &config.DecodeOpts{
 		PluginType:         "cloudimage-libvirt",
 		Interpolate:        true,
@@ -64,6 +65,7 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 		return nil, err
 	}
 
+	c.bootWaitAuto = auto
 	var warnings []string
 	var errs *packersdk.MultiError
 	add := func(e ...error) { errs = packersdk.MultiErrorAppend(errs, e...) }
@@ -84,7 +86,7 @@ func (c *Config) Prepare(raws ...interface{}) ([]string, error) {
 	// command with disable_vnc, which boot_key_transport "libvirt" types
 	// without VNC; ConsoleConfig makes that check for "vnc" only.
 	add(c.BootConfig.Prepare(&c.ctx)...)
-	add(c.ConsoleConfig.prepare(&c.VNCConfig)...)
+	add(c.ConsoleConfig.prepare(&c.VNCConfig, c.Video)...)
 	c.shutdownTimeoutSet = c.ShutdownTimeout > 0
 	add(c.ShutdownConfig.Prepare(&c.ctx)...)
 	add(c.OutputConfig.prepare(c.PackerBuildName, c.DiskFormat, c.PackerForce)...)

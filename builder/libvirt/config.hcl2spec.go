@@ -152,6 +152,8 @@ type FlatConfig struct {
 	VNCPassword               *string             `mapstructure:"vnc_password" cty:"vnc_password" hcl:"vnc_password"`
 	BootSteps                 [][]string          `mapstructure:"boot_steps" cty:"boot_steps" hcl:"boot_steps"`
 	BootKeyTransport          *string             `mapstructure:"boot_key_transport" cty:"boot_key_transport" hcl:"boot_key_transport"`
+	BootWaitSettle            *string             `mapstructure:"boot_wait_settle" cty:"boot_wait_settle" hcl:"boot_wait_settle"`
+	BootWaitTimeout           *string             `mapstructure:"boot_wait_timeout" cty:"boot_wait_timeout" hcl:"boot_wait_timeout"`
 	AdditionalISOFiles        []FlatAdditionalISO `mapstructure:"additional_iso_files" cty:"additional_iso_files" hcl:"additional_iso_files"`
 	OutputDir                 *string             `mapstructure:"output_directory" cty:"output_directory" hcl:"output_directory"`
 	SkipCompaction            *bool               `mapstructure:"skip_compaction" cty:"skip_compaction" hcl:"skip_compaction"`
@@ -287,6 +289,8 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"vnc_password":                 &hcldec.AttrSpec{Name: "vnc_password", Type: cty.String, Required: false},
 		"boot_steps":                   &hcldec.AttrSpec{Name: "boot_steps", Type: cty.List(cty.List(cty.String)), Required: false},
 		"boot_key_transport":           &hcldec.AttrSpec{Name: "boot_key_transport", Type: cty.String, Required: false},
+		"boot_wait_settle":             &hcldec.AttrSpec{Name: "boot_wait_settle", Type: cty.String, Required: false},
+		"boot_wait_timeout":            &hcldec.AttrSpec{Name: "boot_wait_timeout", Type: cty.String, Required: false},
 		"additional_iso_files":         &hcldec.BlockListSpec{TypeName: "additional_iso_files", Nested: hcldec.ObjectSpec((*FlatAdditionalISO)(nil).HCL2Spec())},
 		"output_directory":             &hcldec.AttrSpec{Name: "output_directory", Type: cty.String, Required: false},
 		"skip_compaction":              &hcldec.AttrSpec{Name: "skip_compaction", Type: cty.Bool, Required: false},

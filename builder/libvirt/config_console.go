@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/hashicorp/packer-plugin-sdk/bootcommand"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // ConsoleConfig is the VNC console the boot command is typed on.
@@ -33,6 +35,19 @@ type ConsoleConfig struct {
 	// event by default); a remote host's VNC must then listen where this
 	// machine reaches it (`vnc_bind_address`).
 	BootKeyTransport string `mapstructure:"boot_key_transport"`
+	// With `boot_wait = "auto"`: how long the screen must stay still (a
+	// blinking cursor or a countdown's digits aside) before the boot
+	// command is typed. Defaults to `2s`, enough for a boot loader's menu
+	// or prompt; a prompt that comes after a kernel's boot (whose quiet
+	// phases are still screens too) needs `5s` or more.
+	BootWaitSettle time.Duration `mapstructure:"boot_wait_settle"`
+	// With `boot_wait = "auto"`: how long to wait for the screen to be
+	// ready before the build fails. Defaults to `5m`.
+	BootWaitTimeout time.Duration `mapstructure:"boot_wait_timeout"`
+
+	// bootWaitAuto: boot_wait = "auto" (taken out of the raw configuration
+	// before the SDK decodes boot_wait as a duration).
+	bootWaitAuto bool
 }
 
 // The boot_key_transport values.
@@ -41,8 +56,19 @@ const (
 	transportVNC     = "vnc"
 )
 
-func (c *ConsoleConfig) prepare(vnc *bootcommand.VNCConfig) []error {
+func (c *ConsoleConfig) prepare(vnc *bootcommand.VNCConfig, video string) []error {
 	var errs []error
+	if c.BootWaitSettle < 0 {
+		errs = append(errs, fmt.Errorf("boot_wait_settle %s: must not be negative", c.BootWaitSettle))
+	}
+	if c.BootWaitTimeout < 0 {
+		errs = append(errs, fmt.Errorf("boot_wait_timeout %s: must not be negative", c.BootWaitTimeout))
+	}
+	c.BootWaitSettle = cmp.Or(c.BootWaitSettle, 2*time.Second)
+	c.BootWaitTimeout = cmp.Or(c.BootWaitTimeout, 5*time.Minute)
+	if c.bootWaitAuto && video == "none" {
+		errs = append(errs, errors.New("boot_wait = \"auto\" watches the screen: it needs a video device (video = \"none\")"))
+	}
 	c.VNCBindAddress = cmp.Or(c.VNCBindAddress, "127.0.0.1")
 	if net.ParseIP(c.VNCBindAddress) == nil {
 		errs = append(errs, fmt.Errorf("vnc_bind_address %q is not an IP address", c.VNCBindAddress))
@@ -85,4 +111,41 @@ func (c *ConsoleConfig) steps(vnc *bootcommand.VNCConfig) [][]string {
 		return nil
 	}
 	return [][]string{{vnc.FlatBootCommand()}}
+}
+
+// takeBootWaitAuto takes boot_wait = "auto" out of the raw configurations
+// (the SDK decodes boot_wait as a duration) and says whether one had it.
+// A raw configuration is a cty object (HCL2 templates) or a map (JSON);
+// neither is changed.
+func takeBootWaitAuto(raws []interface{}) ([]interface{}, bool) {
+	auto := false
+	out := make([]interface{}, len(raws))
+	for i, raw := range raws {
+		out[i] = raw
+		switch r := raw.(type) {
+		case cty.Value:
+			if !r.IsKnown() || r.IsNull() || !r.Type().IsObjectType() || !r.Type().HasAttribute("boot_wait") {
+				continue
+			}
+			if v := r.GetAttr("boot_wait"); v.IsKnown() && !v.IsNull() && v.Type() == cty.String && v.AsString() == "auto" {
+				auto = true
+				attrs := r.AsValueMap()
+				attrs["boot_wait"] = cty.NullVal(cty.String)
+				out[i] = cty.ObjectVal(attrs)
+			}
+		case map[string]interface{}:
+			if r["boot_wait"] != "auto" {
+				continue
+			}
+			auto = true
+			c := make(map[string]interface{}, len(r))
+			for k, v := range r {
+				if k != "boot_wait" {
+					c[k] = v
+				}
+			}
+			out[i] = c
+		}
+	}
+	return out, auto
 }

@@ -3,6 +3,8 @@ package libvirt
 import (
 	"errors"
 	"fmt"
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/hcl/v2/hclparse"
 	"maps"
 	"os"
 	"os/exec"
@@ -278,6 +280,47 @@ func TestConfigAccepts(t *testing.T) {
 	}
 }
 
+// boot_wait = "auto" is taken out before the SDK reads boot_wait as a
+// duration, in whichever raw configuration it is, without changing the
+// caller's maps; the settle and timeout defaults apply.
+func TestConfigBootWaitAuto(t *testing.T) {
+	base := baseRaw(t)
+	override := map[string]interface{}{"boot_wait": "auto"}
+	var c Config
+	if _, err := c.Prepare(base, override); err != nil {
+		t.Fatal(err)
+	}
+	if !c.bootWaitAuto || c.BootWaitSettle != 2*time.Second || c.BootWaitTimeout != 5*time.Minute {
+		t.Errorf("auto %v, settle %s, timeout %s; want true, 2s, 5m", c.bootWaitAuto, c.BootWaitSettle, c.BootWaitTimeout)
+	}
+	if override["boot_wait"] != "auto" {
+		t.Errorf("the caller's map was changed: %v", override)
+	}
+	// As Packer sends an HCL2 source block: a cty object of every field.
+	f, diags := hclparse.NewParser().ParseHCL([]byte(`boot_wait = "auto"`), "source.pkr.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	obj, diags := hcldec.Decode(f.Body, hcldec.ObjectSpec((&FlatConfig{}).HCL2Spec()), nil)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	c = Config{}
+	if _, err := c.Prepare(obj, base); err != nil {
+		t.Fatal(err)
+	}
+	if !c.bootWaitAuto {
+		t.Error("boot_wait = \"auto\" in an HCL2 block was not seen")
+	}
+	c = Config{}
+	if _, err := c.Prepare(base, map[string]interface{}{"boot_wait": "7s", "boot_wait_settle": "5s"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.bootWaitAuto || c.BootWait != 7*time.Second || c.BootWaitSettle != 5*time.Second {
+		t.Errorf("auto %v, boot_wait %s, settle %s; want false, 7s, 5s", c.bootWaitAuto, c.BootWait, c.BootWaitSettle)
+	}
+}
+
 // isos is a raw additional_iso_files of n blocks.
 func isos(n int) []map[string]interface{} {
 	var l []map[string]interface{}
@@ -425,6 +468,10 @@ func TestConfigRejectsBadInput(t *testing.T) {
 		{"boot_steps empty step", map[string]interface{}{"boot_steps": [][]string{{"<enter>"}, {}}}, "boot_steps[1]", "description", ""},
 		{"boot_steps without VNC", map[string]interface{}{"disable_vnc": true, "boot_key_transport": "vnc", "boot_steps": [][]string{{"<enter>"}}}, "disable_vnc", "VNC", ""},
 		{"boot_command without VNC", map[string]interface{}{"disable_vnc": true, "boot_key_transport": "vnc", "boot_command": []string{"<enter>"}}, "disable_vnc", "VNC", ""},
+		{"boot_wait auto without video", map[string]interface{}{"boot_wait": "auto", "video": "none"}, "boot_wait", "video", ""},
+		{"boot_wait_settle negative", map[string]interface{}{"boot_wait": "auto", "boot_wait_settle": "-1s"}, "boot_wait_settle", "negative", ""},
+		{"boot_wait_timeout negative", map[string]interface{}{"boot_wait_timeout": "-1s"}, "boot_wait_timeout", "negative", ""},
+		{"boot_wait neither a duration nor auto", map[string]interface{}{"boot_wait": "soon"}, "boot_wait", "", ""},
 		{"boot_key_transport unknown", map[string]interface{}{"boot_key_transport": "usb"}, "boot_key_transport", "\"libvirt\" or \"vnc\"", ""},
 
 		// Output

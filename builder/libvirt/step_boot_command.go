@@ -24,7 +24,8 @@ type bootCommandData struct {
 	Name     string
 }
 
-// stepBootCommand waits boot_wait, then types the boot command (or each of
+// stepBootCommand waits boot_wait (or, with "auto", for the screen to be
+// ready: boot_screen.go), then types the boot command (or each of
 // boot_steps): through libvirt, or on the domain's VNC console
 // (boot_key_transport).
 type stepBootCommand struct {
@@ -38,7 +39,18 @@ func (s *stepBootCommand) Run(ctx context.Context, state multistep.StateBag) mul
 		return multistep.ActionContinue
 	}
 	ui := state.Get("ui").(packersdk.Ui)
-	if c.BootWait > 0 {
+	switch {
+	case c.bootWaitAuto:
+		ui.Say(fmt.Sprintf("Waiting for the boot screen to be still for %s (boot_wait = \"auto\")...", c.BootWaitSettle))
+		waited, err := waitForScreen(ctx, state.Get("driver").(virt.Driver), state.Get("domain").(virt.Domain), c.BootWaitSettle, c.BootWaitTimeout)
+		if ctx.Err() != nil {
+			return multistep.ActionHalt
+		}
+		if err != nil {
+			return step.Halt(state, err)
+		}
+		ui.Say(fmt.Sprintf("The boot screen was ready after %s", waited.Round(100*time.Millisecond)))
+	case c.BootWait > 0:
 		ui.Say(fmt.Sprintf("Waiting %s for boot...", c.BootWait))
 		select {
 		case <-time.After(c.BootWait):

@@ -2,6 +2,7 @@ package virt
 
 import (
 	"context"
+	"image"
 	"io"
 	"time"
 
@@ -59,6 +60,8 @@ type Driver interface {
 	// SendKeys sends key presses and releases to the running domain's
 	// keyboard, in order.
 	SendKeys(dom Domain, events []KeyEvent) error
+	// Screenshot is the running domain's screen.
+	Screenshot(dom Domain) (image.Image, error)
 	// Shutdown presses the domain's ACPI power button.
 	Shutdown(dom Domain) error
 	// WaitStopped returns true once dom is shut off, false when ctx ends

@@ -16,6 +16,9 @@ type Libvirt struct {
 	// watches are the lifecycle watches of the domains Start started, for
 	// WaitStopped.
 	watches map[libvirt.UUID]*stopWatch
+	// screens is the screenshots' own connection (screen.go), nil until
+	// the first.
+	screens *Conn
 }
 
 var _ Driver = (*Libvirt)(nil)
@@ -43,7 +46,12 @@ func (d *Libvirt) Close() error {
 		w.close()
 		delete(d.watches, id)
 	}
+	screens := d.screens
+	d.screens = nil
 	d.mu.Unlock()
+	if screens != nil {
+		_ = screens.Close()
+	}
 	return d.conn.Close()
 }
 

@@ -22,7 +22,8 @@ import (
 // fixture installer writes the "image" its ks file names onto the disk:
 // here, that header.) Its boot command is typed over VNC
 // (boot_key_transport = "vnc"), the transport the other ISO builds do not
-// use, and must reach the guest key for key.
+// use, once boot_wait = "auto" finds the boot screen ready on this
+// machine's libvirt, and must reach the guest key for key.
 func TestHostileGuestDisk(t *testing.T) {
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_ISO")
 	dir := testenv.VMDir(t)
@@ -56,7 +57,7 @@ source "cloudimage-libvirt" "hostile" {
   disk_size        = "256M"
   disk_format      = "raw"
   http_directory   = %q
-  boot_wait          = "2s"
+  boot_wait          = "auto"
   boot_key_transport = "vnc"
   boot_command       = ["install ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg %s<enter>"]
   communicator     = "none"
@@ -66,8 +67,9 @@ build { sources = ["source.cloudimage-libvirt.hostile"] }
 `, env[0], name, http, typedMarker, filepath.Join(dir, "out"))
 	must(t, os.WriteFile(filepath.Join(dir, "hostile.pkr.hcl"), []byte(tmpl), 0o644))
 	start := time.Now()
-	build(t, dir, "hostile.pkr.hcl")
+	out := build(t, dir, "hostile.pkr.hcl")
 	t.Logf("packer build took %s", time.Since(start).Round(time.Second))
+	assertOutput(t, out, "The boot screen was ready after")
 	assertTyped(t, filepath.Join(dir, "out", "console.log"))
 
 	disk := filepath.Join(dir, "out", name+".raw")

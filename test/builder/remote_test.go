@@ -18,8 +18,9 @@ import (
 // deletes every volume it made, an additional ISO's among them. With
 // communicator = "none" the ks file ends in poweroff, and the builder
 // waits for the guest to power itself off; the disk is raw. The domain
-// has no VNC: the boot command is typed through the libvirt connection,
-// and reaches the guest key for key.
+// has no VNC: boot_wait = "auto" watches its screen through libvirt's
+// screenshots, and the boot command is typed through the libvirt
+// connection, and reaches the guest key for key.
 func TestBuildOverTCP(t *testing.T) {
 	env := testenv.Get(t, "CLOUDIMAGE_FIXTURE_ISO", "CLOUDIMAGE_FIXTURE_RAWGZ", "CLOUDIMAGE_LIBVIRT_TCP_URI")
 	dir := testenv.VMDir(t)
@@ -44,7 +45,7 @@ source "cloudimage-libvirt" "tcp" {
     iso_url      = %q
     iso_checksum = "none"
   }
-  boot_wait        = "2s"
+  boot_wait        = "auto"
   boot_command     = ["install ks=http://{{ .HTTPIP }}:{{ .HTTPPort }}/ks.cfg %s<enter>"]
   disable_vnc      = true
   communicator     = "none"
@@ -63,6 +64,7 @@ build { sources = ["source.cloudimage-libvirt.tcp"] }
 		"to volume "+name+"-floppy",
 		"Uploading drivers.iso to volume "+name+"-iso1.iso",
 		"Downloading volume "+name+".raw",
+		"The boot screen was ready after",
 		"Waiting for the guest to power itself off",
 		"The guest has shut down",
 	)

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"path/filepath"
@@ -89,6 +90,10 @@ type Driver struct {
 	Passwords map[string]string
 	// Keys are the key events sent to each domain, by name.
 	Keys map[string][]virt.KeyEvent
+	// Screen is the running domain's screen at its shot'th screenshot
+	// (from 0); nil = a screenshot fails.
+	Screen func(dom string, shot int) image.Image
+	shots  map[string]int
 }
 
 var _ virt.Driver = (*Driver)(nil)
@@ -536,6 +541,23 @@ func (d *Driver) SendKeys(dom virt.Domain, events []virt.KeyEvent) error {
 	}
 	d.Keys[dom.Name] = append(d.Keys[dom.Name], events...)
 	return nil
+}
+
+func (d *Driver) Screenshot(dom virt.Domain) (image.Image, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, err := d.running("Screenshot", dom); err != nil {
+		return nil, fmt.Errorf("domain %s: screenshot: %w", dom.Name, err)
+	}
+	if d.Screen == nil {
+		return nil, fmt.Errorf("domain %s: screenshot: the fake has no Screen", dom.Name)
+	}
+	if d.shots == nil {
+		d.shots = map[string]int{}
+	}
+	n := d.shots[dom.Name]
+	d.shots[dom.Name]++
+	return d.Screen(dom.Name, n), nil
 }
 
 // Typed is what the key events sent to the domain named name type, as a
