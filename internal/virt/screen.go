@@ -1,7 +1,6 @@
 package virt
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"io"
 	"log"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,7 +77,7 @@ func (d *Libvirt) awaitShot(c *Conn, dom Domain, buf *shotBuffer, done <-chan er
 			}
 			d.dropScreenConn(c)
 			log.Printf("domain %s: the screenshot call hung after its image arrived (go-libvirt#241): connection cut", dom.Name)
-			img, err := decodeScreen(bytes.NewBuffer(buf.bytes()))
+			img, err := decodeScreen(buf.bytes())
 			if err != nil {
 				err = fmt.Errorf("domain %s: screenshot: %w", dom.Name, err)
 			}
@@ -127,26 +127,8 @@ func (b *shotBuffer) whole() bool {
 	if bytes.HasPrefix(p, []byte("\x89PNG")) {
 		return bytes.HasSuffix(p, []byte("IEND\xaeB`\x82"))
 	}
-	// P6, width, height and maxval, each followed by one white space.
-	var fields []int
-	start := -1
-	for i, c := range p[:min(len(p), 64)] {
-		space := c == ' ' || c == '\n' || c == '\r' || c == '\t'
-		switch {
-		case !space && start < 0:
-			start = i
-		case space && start >= 0:
-			if len(fields) > 0 || string(p[start:i]) == "P6" {
-				n, _ := strconv.Atoi(string(p[start:i]))
-				fields = append(fields, n)
-			}
-			start = -1
-			if len(fields) == 4 {
-				return len(p) >= i+1+3*fields[1]*fields[2]
-			}
-		}
-	}
-	return false
+	w, h, header, err := ppmHeader(p)
+	return err == nil && len(p) >= header+3*w*h
 }
 
 // screenConn is the screenshots' connection, opened beside the driver's
@@ -195,7 +177,7 @@ func screenshot(c *Conn, dom Domain, data []byte, err error) (image.Image, error
 		}
 		return image.NewRGBA(image.Rectangle{}), nil
 	}
-	img, err := decodeScreen(bytes.NewBuffer(data))
+	img, err := decodeScreen(data)
 	if err != nil {
 		return nil, fmt.Errorf("domain %s: screenshot: %w", dom.Name, err)
 	}
@@ -203,38 +185,62 @@ func screenshot(c *Conn, dom Domain, data []byte, err error) (image.Image, error
 }
 
 // decodeScreen reads a PNG, or a binary PPM.
-func decodeScreen(r *bytes.Buffer) (image.Image, error) {
-	switch b := r.Bytes(); {
-	case bytes.HasPrefix(b, []byte("\x89PNG")):
-		return png.Decode(r)
-	case bytes.HasPrefix(b, []byte("P6")):
-		return decodePPM(r)
+func decodeScreen(p []byte) (image.Image, error) {
+	switch {
+	case bytes.HasPrefix(p, []byte("\x89PNG")):
+		return png.Decode(bytes.NewReader(p))
+	case bytes.HasPrefix(p, []byte("P6")):
+		return decodePPM(p)
 	}
-	return nil, fmt.Errorf("an image neither PNG nor PPM (%d bytes)", r.Len())
+	return nil, fmt.Errorf("an image neither PNG nor PPM (%d bytes)", len(p))
+}
+
+// ppmHeader reads a binary PPM's header (P6, width, height and maxval,
+// each followed by one white space): the size and the header's length.
+// Only 8 bits a channel, as QEMU writes, pass.
+func ppmHeader(p []byte) (w, h, header int, err error) {
+	var fields []string
+	start := -1
+	for i, c := range p[:min(len(p), 64)] {
+		space := c == ' ' || c == '\n' || c == '\r' || c == '\t'
+		switch {
+		case !space && start < 0:
+			start = i
+		case space && start >= 0:
+			fields = append(fields, string(p[start:i]))
+			start = -1
+		}
+		if len(fields) == 4 {
+			header = i + 1
+			break
+		}
+	}
+	if len(fields) < 4 {
+		return 0, 0, 0, fmt.Errorf("PPM header: %q is not a whole one", p[:min(len(p), 64)])
+	}
+	w, werr := strconv.Atoi(fields[1])
+	h, herr := strconv.Atoi(fields[2])
+	maxval, merr := strconv.Atoi(fields[3])
+	if fields[0] != "P6" || werr != nil || herr != nil || merr != nil || maxval != 255 || w <= 0 || h <= 0 || w > 1<<14 || h > 1<<14 {
+		return 0, 0, 0, fmt.Errorf("PPM header %q: want P6, 8 bits, at most 16384x16384", strings.Join(fields, " "))
+	}
+	return w, h, header, nil
 }
 
 // decodePPM reads a binary PPM (P6, 8 bits a channel): what QEMU's
 // screendump wrote before it could write PNG. Go has no netpbm decoder.
-func decodePPM(r io.Reader) (image.Image, error) {
-	br := bufio.NewReader(r)
-	var magic string
-	var w, h, maxval int
-	if _, err := fmt.Fscan(br, &magic, &w, &h, &maxval); err != nil {
-		return nil, fmt.Errorf("PPM header: %w", err)
+func decodePPM(p []byte) (image.Image, error) {
+	w, h, header, err := ppmHeader(p)
+	if err != nil {
+		return nil, err
 	}
-	if magic != "P6" || maxval != 255 || w <= 0 || h <= 0 || w > 1<<14 || h > 1<<14 {
-		return nil, fmt.Errorf("PPM header %s %dx%d %d: want P6, 8 bits, at most 16384x16384", magic, w, h, maxval)
-	}
-	if _, err := br.ReadByte(); err != nil { // the one white space after maxval
-		return nil, fmt.Errorf("PPM header: %w", err)
-	}
+	pix := p[header:]
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	row := make([]byte, 3*w)
 	for y := range h {
-		if _, err := io.ReadFull(br, row); err != nil {
-			return nil, fmt.Errorf("PPM pixels, row %d: %w", y, err)
+		if len(pix) < 3*w*(y+1) {
+			return nil, fmt.Errorf("PPM pixels, row %d: %w", y, io.ErrUnexpectedEOF)
 		}
-		line := img.Pix[y*img.Stride:]
+		row, line := pix[3*w*y:], img.Pix[y*img.Stride:]
 		for x := range w {
 			copy(line[4*x:4*x+3], row[3*x:3*x+3])
 			line[4*x+3] = 0xff

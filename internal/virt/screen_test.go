@@ -30,7 +30,7 @@ func TestDecodeScreen(t *testing.T) {
 		{"PPM", ppm.String()},
 		{"PNG", pngData.String()},
 	} {
-		img, err := decodeScreen(bytes.NewBufferString(tc.data))
+		img, err := decodeScreen([]byte(tc.data))
 		if err != nil {
 			t.Fatalf("%s: %v", tc.mime, err)
 		}
@@ -48,7 +48,7 @@ func TestDecodeScreen(t *testing.T) {
 		{"\xff\xd8\xff\xe0 JFIF", "neither PNG nor PPM"},
 		{"", "neither PNG nor PPM"},
 	} {
-		if _, err := decodeScreen(bytes.NewBufferString(tc.data)); err == nil || !strings.Contains(err.Error(), tc.err) {
+		if _, err := decodeScreen([]byte(tc.data)); err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%q: error %v, want one about %q", tc.data, err, tc.err)
 		}
 	}
