@@ -70,7 +70,7 @@ func (c *Config) prepare(raws ...interface{}) error {
 		on := true
 		c.Sparsify = &on
 	}
-	c.SparsifyMode = cmp.Or(c.SparsifyMode, "copy")
+	c.SparsifyMode = cmp.Or(c.SparsifyMode, "in-place")
 	if !slices.Contains([]string{"copy", "in-place"}, c.SparsifyMode) {
 		add("sparsify_mode %q is not one of copy, in-place", c.SparsifyMode)
 	}

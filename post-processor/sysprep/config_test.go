@@ -16,7 +16,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err := c.prepare(); err != nil {
 		t.Fatal(err)
 	}
-	if !*c.Sparsify || c.SparsifyMode != "copy" || !slices.Equal(c.Formats, []string{"qcow2"}) || c.Compression != "zlib" ||
+	if !*c.Sparsify || c.SparsifyMode != "in-place" || !slices.Equal(c.Formats, []string{"qcow2"}) || c.Compression != "zlib" ||
 		!slices.Equal(c.ChecksumTypes, []string{"sha256"}) || c.Accelerator != "auto" || c.KeepInput {
 		t.Errorf("defaults: %+v", c)
 	}

@@ -55,10 +55,13 @@ type Config struct {
 
 	// Run virt-sparsify. Defaults to true.
 	Sparsify *bool `mapstructure:"sparsify"`
-	// `copy` (the default: virt-sparsify writes a new, compressed qcow2;
-	// needs free space in tmp_dir up to the disk's virtual size and as much
-	// again for the output) or `in-place` (discards free space in the disk
-	// itself; needs little space).
+	// `in-place` (the default: virt-sparsify discards the free space in the
+	// overlay, and one `qemu-img convert` writes each output from it; needs
+	// little space) or `copy` (virt-sparsify writes a new, compressed qcow2
+	// by filling the free space with zeros, slower; needs free space in
+	// tmp_dir up to the disk's virtual size and as much again for the
+	// output). in-place relies on the guest's file systems taking discards
+	// (ext4, XFS, Btrfs and vfat do); copy works on any.
 	SparsifyMode string `mapstructure:"sparsify_mode"`
 	// Where virt-sparsify keeps its temporary overlay. Defaults to
 	// `TMPDIR`, else /var/tmp. Its free space is checked before starting.
@@ -139,8 +142,8 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, a pack
 	state.Put("temp_base", tempBase)
 	steps := []multistep.Step{
 		stepTemps{},
-		&stepInspect{},
 		&stepOverlay{},
+		&stepInspect{},
 		&stepSysprep{config: c},
 		&stepSparsify{config: c},
 		&stepConvert{config: c},

@@ -34,10 +34,33 @@ func (g Guest) Map() map[string]string {
 	}
 }
 
-// stepInspect runs virt-inspector on the input (read-only) to learn the
+// stepInspect starts virt-inspector on the input (read-only) to learn the
 // guest's OS: virt-sysprep is skipped for Windows, and the facts go
-// forward.
-type stepInspect struct{}
+// forward. The inspection runs beside virt-sysprep, which works on the
+// overlay meanwhile: each libguestfs appliance keeps one CPU busy, so on
+// two cores the inspection's appliance costs no time. stepSysprep waits
+// for its answer ("inspection" in the state) before it keeps its work.
+type stepInspect struct {
+	cancel context.CancelFunc
+	insp   *inspection
+}
+
+// inspection is virt-inspector's answer, once done is closed.
+type inspection struct {
+	done  chan struct{}
+	guest Guest
+	err   error
+}
+
+// wait returns the inspection's answer, or ctx's error first.
+func (i *inspection) wait(ctx context.Context) (Guest, error) {
+	select {
+	case <-i.done:
+		return i.guest, i.err
+	case <-ctx.Done():
+		return Guest{}, ctx.Err()
+	}
+}
 
 func (s *stepInspect) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui := state.Get("ui").(packersdk.Ui)
@@ -45,20 +68,46 @@ func (s *stepInspect) Run(ctx context.Context, state multistep.StateBag) multist
 	input := state.Get("input").(string)
 	info := state.Get("input_info").(image.Info)
 	ui.Say(fmt.Sprintf("Inspecting %s...", input))
-	out, err := t.output(ctx, "virt-inspector", "--no-applications", "--no-icon", "--format="+info.Format, "-a", input)
-	if err != nil {
-		return halt(state, err)
-	}
-	g, err := parseInspection(out)
-	if err != nil {
-		return halt(state, fmt.Errorf("virt-inspector -a %s: %w", input, err))
-	}
-	ui.Say(fmt.Sprintf("guest: %s %s %s.%s (%s), osinfo %s", g.Type, g.Distro, g.Major, g.Minor, g.Product, g.Osinfo))
-	state.Put("guest", g)
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.insp = &inspection{done: make(chan struct{})}
+	go func(i *inspection) {
+		defer close(i.done)
+		out, err := t.output(ctx, "virt-inspector", "--no-applications", "--no-icon", "--format="+info.Format, "-a", input)
+		if err != nil {
+			i.err = err
+			return
+		}
+		if i.guest, err = parseInspection(out); err != nil {
+			i.err = fmt.Errorf("virt-inspector -a %s: %w", input, err)
+		}
+	}(s.insp)
+	state.Put("inspection", s.insp)
 	return multistep.ActionContinue
 }
 
-func (s *stepInspect) Cleanup(multistep.StateBag) {}
+// Cleanup stops an inspection still running (a failed or cancelled run)
+// and waits for it: no appliance outlives the post-processor.
+func (s *stepInspect) Cleanup(multistep.StateBag) {
+	if s.cancel != nil {
+		s.cancel()
+		<-s.insp.done
+	}
+}
+
+// takeInspection waits for the inspection and puts its guest in the
+// state, said once.
+func takeInspection(ctx context.Context, state multistep.StateBag) (Guest, error) {
+	g, err := state.Get("inspection").(*inspection).wait(ctx)
+	if err != nil {
+		return Guest{}, err
+	}
+	if _, said := state.GetOk("guest"); !said {
+		ui := state.Get("ui").(packersdk.Ui)
+		ui.Say(fmt.Sprintf("guest: %s %s %s.%s (%s), osinfo %s", g.Type, g.Distro, g.Major, g.Minor, g.Product, g.Osinfo))
+		state.Put("guest", g)
+	}
+	return g, nil
+}
 
 // parseInspection reads virt-inspector's XML: the first operating system.
 func parseInspection(data []byte) (Guest, error) {

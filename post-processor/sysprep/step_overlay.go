@@ -20,16 +20,26 @@ type stepOverlay struct {
 }
 
 func (s *stepOverlay) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
-	input := state.Get("input").(string)
-	info := state.Get("input_info").(image.Info)
 	s.path = state.Get("temp_base").(string) + ".overlay.qcow2"
-	out, err := exec.CommandContext(ctx, "qemu-img", "create", "-q", "-f", "qcow2", "-F", info.Format, "-b", absPath(input), s.path).CombinedOutput()
-	if err != nil {
-		return halt(state, fmt.Errorf("qemu-img create (the overlay on %s): %w: %s", input, err, strings.TrimSpace(string(out))))
+	if err := s.create(ctx, state); err != nil {
+		return halt(state, err)
 	}
+	state.Put("overlay", s)
 	state.Put("source", s.path)
 	state.Put("source_format", "qcow2")
 	return multistep.ActionContinue
+}
+
+// create makes the overlay, empty: again, it drops what was written to
+// it.
+func (s *stepOverlay) create(ctx context.Context, state multistep.StateBag) error {
+	input := state.Get("input").(string)
+	info := state.Get("input_info").(image.Info)
+	out, err := exec.CommandContext(ctx, "qemu-img", "create", "-q", "-f", "qcow2", "-F", info.Format, "-b", absPath(input), s.path).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("qemu-img create (the overlay on %s): %w: %s", input, err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
 // Cleanup removes the overlay, whatever happened: the outputs are

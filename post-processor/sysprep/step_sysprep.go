@@ -20,16 +20,51 @@ func (s *stepSysprep) Run(ctx context.Context, state multistep.StateBag) multist
 	ui := state.Get("ui").(packersdk.Ui)
 	c := s.config
 	if c.VirtSysprep != nil && !*c.VirtSysprep {
+		if _, err := takeInspection(ctx, state); err != nil {
+			return halt(state, err)
+		}
 		return multistep.ActionContinue
 	}
-	if g := state.Get("guest").(Guest); g.Type == "windows" {
-		ui.Error("Warning: virt-sysprep does not support Windows guests: skipped (generalize the guest with sysprep.exe in the template's shutdown_command); the disk is still sparsified and converted")
-		return multistep.ActionContinue
-	}
+	// virt-sysprep starts beside the inspection: on a Windows guest its
+	// work on the overlay is thrown away.
 	args := c.sysprepArgs(state.Get("source").(string))
 	ui.Say("Cleaning the guest with virt-sysprep...")
-	if err := state.Get("tool").(tool).run(ctx, "virt-sysprep", args...); err != nil {
+	sysprepCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	ran := make(chan error, 1)
+	go func() { ran <- state.Get("tool").(tool).run(sysprepCtx, "virt-sysprep", args...) }()
+	// A virt-sysprep that fails ends the step at once; otherwise the
+	// inspection decides whether its work stays.
+	insp := state.Get("inspection").(*inspection)
+	var sysprepErr error
+	sysprepDone := false
+	select {
+	case sysprepErr = <-ran:
+		sysprepDone = true
+		if sysprepErr != nil {
+			return halt(state, sysprepErr)
+		}
+	case <-insp.done:
+	}
+	g, err := takeInspection(ctx, state)
+	windows := err == nil && g.Type == "windows"
+	if err != nil || windows {
+		stop()
+	}
+	if !sysprepDone {
+		sysprepErr = <-ran
+	}
+	switch {
+	case err != nil:
 		return halt(state, err)
+	case windows:
+		ui.Error("Warning: virt-sysprep does not support Windows guests: skipped (generalize the guest with sysprep.exe in the template's shutdown_command); the disk is still sparsified and converted")
+		// What virt-sysprep wrote before it was stopped goes.
+		if err := state.Get("overlay").(*stepOverlay).create(ctx, state); err != nil {
+			return halt(state, err)
+		}
+	case sysprepErr != nil:
+		return halt(state, sysprepErr)
 	}
 	return multistep.ActionContinue
 }
