@@ -61,7 +61,10 @@ type DomainConfig struct {
 	Video string `mapstructure:"video"`
 	// Extra devices, as libvirt domain XML: the inside of a `<devices>`
 	// element, added to the domain as they are. An escape hatch for what the
-	// options above do not cover (a TPM, a watchdog, a second NIC).
+	// options above do not cover (a TPM, a watchdog, a second NIC). The
+	// domain has no USB controller and no memory balloon, as the QEMU
+	// builder's have none: a USB device here (a `usb` tablet, say) brings
+	// libvirt's USB controller back, and a `<memballoon>` here is used.
 	DevicesXML string `mapstructure:"devices_xml"`
 	// Extra arguments for QEMU's command line, one list element per
 	// argument (`["-device", "virtio-rng-pci"]`).

@@ -62,6 +62,8 @@ func (s *stepDefineDomain) machine(state multistep.StateBag) virt.Machine {
 		Name: c.VMName, DomainType: c.DomainType, MachineType: c.MachineType,
 		MemoryMiB: uint(c.Memory), CPUs: uint(c.CPUs), CPUMode: c.CPUMode,
 		Video:        c.Video,
+		NoUSB:        true,
+		NoBalloon:    true,
 		ExtraDevices: c.devices,
 		QEMUArgs:     c.QEMUArgs,
 		// The disk boots first: empty, the firmware passes over it to the

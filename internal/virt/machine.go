@@ -29,6 +29,12 @@ type Machine struct {
 	Disks []Disk
 	// Video is the display adapter model; empty = vga, "none" = none.
 	Video string
+	// NoUSB and NoBalloon leave out the USB controller and the memory
+	// balloon that libvirt adds by default (the QEMU builder's guests have
+	// neither): a build guest uses neither, and an installer that loads
+	// the USB host driver keeps QEMU's UHCI frame timer running. A USB
+	// device or controller, or a balloon, in ExtraDevices still wins.
+	NoUSB, NoBalloon bool
 	// VNC, when set, adds a VNC display with an automatic port.
 	VNC *VNC
 	// SerialLog, when set, is the host file the serial console is written
@@ -136,8 +142,14 @@ func (m Machine) XML() (string, error) {
 	m.addDisplay(dom.Devices)
 	m.addSerial(dom.Devices)
 	m.addNIC(&dom)
+	if m.NoBalloon {
+		dom.Devices.MemBalloon = &libvirtxml.DomainMemBalloon{Model: "none"}
+	}
 	if m.ExtraDevices != nil {
 		appendDevices(dom.Devices, m.ExtraDevices)
+	}
+	if m.NoUSB && !usesUSB(dom.Devices) {
+		dom.Devices.Controllers = append(dom.Devices.Controllers, libvirtxml.DomainController{Type: "usb", Model: "none"})
 	}
 	if len(m.QEMUArgs) > 0 {
 		if dom.QEMUCommandline == nil {
@@ -329,6 +341,16 @@ func appendDevices(devs, extra *libvirtxml.DomainDeviceList) {
 	devs.VSock = firstNonNil(extra.VSock, devs.VSock)
 	devs.Crypto = append(devs.Crypto, extra.Crypto...)
 	devs.PStore = firstNonNil(extra.PStore, devs.PStore)
+}
+
+// usesUSB reports whether devs hold a USB controller or a device on the
+// USB bus, which need libvirt's USB controller.
+func usesUSB(devs *libvirtxml.DomainDeviceList) bool {
+	return slices.ContainsFunc(devs.Controllers, func(c libvirtxml.DomainController) bool { return c.Type == "usb" }) ||
+		slices.ContainsFunc(devs.Inputs, func(i libvirtxml.DomainInput) bool { return i.Bus == "usb" }) ||
+		slices.ContainsFunc(devs.Disks, func(d libvirtxml.DomainDisk) bool { return d.Target != nil && d.Target.Bus == "usb" }) ||
+		slices.ContainsFunc(devs.Hostdevs, func(h libvirtxml.DomainHostdev) bool { return h.SubsysUSB != nil }) ||
+		len(devs.RedirDevs) > 0 || len(devs.Hubs) > 0 || len(devs.Smartcards) > 0
 }
 
 func channelName(c libvirtxml.DomainChannel) string {

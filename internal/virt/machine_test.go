@@ -635,6 +635,16 @@ func TestDiskTargetNames(t *testing.T) {
 		{Path: "/4.qcow2", Format: "qcow2", Bus: "scsi"}, {Path: "/5.iso", Format: "raw", Device: "cdrom", Bus: "ide"},
 		{Path: "/6.qcow2", Format: "qcow2", Bus: "virtio-scsi"}, {Path: "/7.img", Format: "raw", Device: "floppy", Bus: "fdc"},
 	}}
+	dom := parsedXML(t, m)
+	want := []string{"vda", "sda", "vdb", "sdb", "hda", "sdc", "fda"}
+	if got := targetDevs(dom); !reflect.DeepEqual(got, want) {
+		t.Errorf("target devs = %q, want %q", got, want)
+	}
+}
+
+// parsedXML is m's XML, parsed back.
+func parsedXML(t *testing.T, m Machine) *libvirtxml.Domain {
+	t.Helper()
 	x, err := m.XML()
 	if err != nil {
 		t.Fatal(err)
@@ -643,10 +653,7 @@ func TestDiskTargetNames(t *testing.T) {
 	if err := dom.Unmarshal(x); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"vda", "sda", "vdb", "sdb", "hda", "sdc", "fda"}
-	if got := targetDevs(&dom); !reflect.DeepEqual(got, want) {
-		t.Errorf("target devs = %q, want %q", got, want)
-	}
+	return &dom
 }
 
 // Every kind of device in ExtraDevices reaches the domain. appendDevices
@@ -747,5 +754,45 @@ func TestVNCPortOfMachineXML(t *testing.T) {
 	x = strings.Replace(x, `port="-1"`, `port="5905"`, 1)
 	if p, err := VNCPort(x); err != nil || p != 5905 {
 		t.Errorf("VNCPort = %d, %v; want 5905", p, err)
+	}
+}
+
+// NoUSB and NoBalloon spell out libvirt's "none" models, unless the extra
+// devices need USB (a controller, a USB input or disk, a redirected
+// device) or bring a balloon of their own.
+func TestNoUSBNoBalloon(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		extra          *libvirtxml.DomainDeviceList
+		usb, balloon   string // the models in the XML; "" = none given
+		usbControllers int
+	}{
+		{name: "plain", usb: "none", balloon: "none", usbControllers: 1},
+		{name: "usb tablet", extra: &libvirtxml.DomainDeviceList{Inputs: []libvirtxml.DomainInput{{Type: "tablet", Bus: "usb"}}}, balloon: "none"},
+		{name: "xhci controller", extra: &libvirtxml.DomainDeviceList{Controllers: []libvirtxml.DomainController{{Type: "usb", Model: "qemu-xhci"}}}, usb: "qemu-xhci", balloon: "none", usbControllers: 1},
+		{name: "usb redirection", extra: &libvirtxml.DomainDeviceList{RedirDevs: []libvirtxml.DomainRedirDev{{Bus: "usb"}}}, balloon: "none"},
+		{name: "own balloon", extra: &libvirtxml.DomainDeviceList{MemBalloon: &libvirtxml.DomainMemBalloon{Model: "virtio"}}, usb: "none", balloon: "virtio", usbControllers: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := Machine{Name: "lean", DomainType: "qemu", MemoryMiB: 64, NoUSB: true, NoBalloon: true, ExtraDevices: tc.extra}
+			dom := parsedXML(t, m)
+			var usb []string
+			for _, c := range dom.Devices.Controllers {
+				if c.Type == "usb" {
+					usb = append(usb, c.Model)
+				}
+			}
+			if len(usb) != tc.usbControllers || (tc.usbControllers > 0 && usb[0] != tc.usb) {
+				t.Errorf("USB controllers %q, want %d of model %q", usb, tc.usbControllers, tc.usb)
+			}
+			if b := dom.Devices.MemBalloon; b == nil || b.Model != tc.balloon {
+				t.Errorf("memballoon %+v, want model %q", b, tc.balloon)
+			}
+		})
+	}
+	// Without them, libvirt's defaults (verify's instance keeps Nova's).
+	x, _ := Machine{Name: "default", DomainType: "qemu", MemoryMiB: 64}.XML()
+	if strings.Contains(x, "usb") || strings.Contains(x, "memballoon") {
+		t.Errorf("a machine without NoUSB/NoBalloon names USB or a balloon:\n%s", x)
 	}
 }
