@@ -104,7 +104,7 @@ for i in $(seq "${RUNS:-3}"); do
   ratios+=("$r")
   printf '%-4d %14.1f %14.1f %7.2f %6d MiB\n' "$i" "$p" "$c" "$r" "$peak_mib"
 done
-median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}')
+median=$(printf '%s\n' "${ratios[@]}" | median)
 printf 'median plugin / curl: %.2f; peak RSS %d MiB\n' "$median" "$peak_max"
 ((peak_max > 0 && peak_max < 100)) || die "target missed: peak RSS under 100 MiB"
 [ "$(echo "$median >= 1.0" | bc)" = 1 ] || die "target missed: a median of at least 1.0 of curl's throughput"

@@ -138,7 +138,7 @@ for set in $sets; do
     ratios+=("$r")
     printf '%-6s %-3s %62s\n' "$i" B/A "$r"
   done
-  median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+  median=$(printf '%s\n' "${ratios[@]}" | median)
   echo "set $set: ratios ${ratios[*]}, median $median"
   ratios_all+=("$set=$median")
 done

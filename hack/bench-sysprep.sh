@@ -27,7 +27,6 @@ timeit() {
   printf '%-40s %6d MiB %7s s\n' "$label" $((bytes >> 20)) "$secs"
   echo "$secs $bytes" >"$dir/last"
 }
-median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 printf '%-40s %6d MiB\n' "input (fixture, qcow2)" $(($(stat -c %s "$dir/input.qcow2") >> 20))
 timeit "qemu-img convert -c" "$dir/convert.qcow2" qemu-img convert -c -f qcow2 -O qcow2 "$dir/input.qcow2" "$dir/convert.qcow2"

@@ -52,6 +52,11 @@ timing_table() {
   } >&2
 }
 
+# median: the median of the numbers on stdin, one a line.
+median() {
+  sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
 die() {
   printf 'ERROR: %s\n' "$*" >&2
   exit 1

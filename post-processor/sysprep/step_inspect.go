@@ -42,24 +42,7 @@ func (g Guest) Map() map[string]string {
 // for its answer ("inspection" in the state) before it keeps its work.
 type stepInspect struct {
 	cancel context.CancelFunc
-	insp   *inspection
-}
-
-// inspection is virt-inspector's answer, once done is closed.
-type inspection struct {
-	done  chan struct{}
-	guest Guest
-	err   error
-}
-
-// wait returns the inspection's answer, or ctx's error first.
-func (i *inspection) wait(ctx context.Context) (Guest, error) {
-	select {
-	case <-i.done:
-		return i.guest, i.err
-	case <-ctx.Done():
-		return Guest{}, ctx.Err()
-	}
+	insp   *background[Guest]
 }
 
 func (s *stepInspect) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
@@ -69,18 +52,17 @@ func (s *stepInspect) Run(ctx context.Context, state multistep.StateBag) multist
 	info := state.Get("input_info").(image.Info)
 	ui.Say(fmt.Sprintf("Inspecting %s...", input))
 	ctx, s.cancel = context.WithCancel(ctx)
-	s.insp = &inspection{done: make(chan struct{})}
-	go func(i *inspection) {
-		defer close(i.done)
+	s.insp = inBackground(func() (Guest, error) {
 		out, err := t.output(ctx, "virt-inspector", "--no-applications", "--no-icon", "--format="+info.Format, "-a", input)
 		if err != nil {
-			i.err = err
-			return
+			return Guest{}, err
 		}
-		if i.guest, err = parseInspection(out); err != nil {
-			i.err = fmt.Errorf("virt-inspector -a %s: %w", input, err)
+		g, err := parseInspection(out)
+		if err != nil {
+			return Guest{}, fmt.Errorf("virt-inspector -a %s: %w", input, err)
 		}
-	}(s.insp)
+		return g, nil
+	})
 	state.Put("inspection", s.insp)
 	return multistep.ActionContinue
 }
@@ -95,17 +77,14 @@ func (s *stepInspect) Cleanup(multistep.StateBag) {
 }
 
 // takeInspection waits for the inspection and puts its guest in the
-// state, said once.
+// state.
 func takeInspection(ctx context.Context, state multistep.StateBag) (Guest, error) {
-	g, err := state.Get("inspection").(*inspection).wait(ctx)
+	g, err := state.Get("inspection").(*background[Guest]).wait(ctx)
 	if err != nil {
 		return Guest{}, err
 	}
-	if _, said := state.GetOk("guest"); !said {
-		ui := state.Get("ui").(packersdk.Ui)
-		ui.Say(fmt.Sprintf("guest: %s %s %s.%s (%s), osinfo %s", g.Type, g.Distro, g.Major, g.Minor, g.Product, g.Osinfo))
-		state.Put("guest", g)
-	}
+	state.Get("ui").(packersdk.Ui).Say(fmt.Sprintf("guest: %s %s %s.%s (%s), osinfo %s", g.Type, g.Distro, g.Major, g.Minor, g.Product, g.Osinfo))
+	state.Put("guest", g)
 	return g, nil
 }
 

@@ -31,29 +31,23 @@ func (s *stepSysprep) Run(ctx context.Context, state multistep.StateBag) multist
 	ui.Say("Cleaning the guest with virt-sysprep...")
 	sysprepCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	ran := make(chan error, 1)
-	go func() { ran <- state.Get("tool").(tool).run(sysprepCtx, "virt-sysprep", args...) }()
+	t := state.Get("tool").(tool)
+	sysprep := inBackground(func() (struct{}, error) { return struct{}{}, t.run(sysprepCtx, "virt-sysprep", args...) })
 	// A virt-sysprep that fails ends the step at once; otherwise the
 	// inspection decides whether its work stays.
-	insp := state.Get("inspection").(*inspection)
-	var sysprepErr error
-	sysprepDone := false
 	select {
-	case sysprepErr = <-ran:
-		sysprepDone = true
-		if sysprepErr != nil {
-			return halt(state, sysprepErr)
+	case <-sysprep.done:
+		if sysprep.err != nil {
+			return halt(state, sysprep.err)
 		}
-	case <-insp.done:
+	case <-state.Get("inspection").(*background[Guest]).done:
 	}
 	g, err := takeInspection(ctx, state)
 	windows := err == nil && g.Type == "windows"
 	if err != nil || windows {
 		stop()
 	}
-	if !sysprepDone {
-		sysprepErr = <-ran
-	}
+	<-sysprep.done
 	switch {
 	case err != nil:
 		return halt(state, err)
@@ -63,8 +57,8 @@ func (s *stepSysprep) Run(ctx context.Context, state multistep.StateBag) multist
 		if err := state.Get("overlay").(*stepOverlay).create(ctx, state); err != nil {
 			return halt(state, err)
 		}
-	case sysprepErr != nil:
-		return halt(state, sysprepErr)
+	case sysprep.err != nil:
+		return halt(state, sysprep.err)
 	}
 	return multistep.ActionContinue
 }
