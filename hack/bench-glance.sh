@@ -40,7 +40,6 @@ build {
     post-processor "cloudimage-glance" {
       cloud       = "cloudimage-admin"
       image_name  = "$name"
-      on_conflict = "replace"
     }
   }
 }
@@ -67,6 +66,10 @@ plugin_run() {
   local sampler=$!
   CHECKPOINT_DISABLE=1 "$PACKER_BIN" build "$dir/b.pkr.hcl" >"$dir/build.log" 2>&1 || { kill "$sampler" 2>/dev/null; tail "$dir/build.log"; die "the build failed"; }
   kill "$sampler" 2>/dev/null || true
+  # Its image goes now, as curl_run's does: each run starts with no image
+  # of the benchmark's in Glance. (Left for on_conflict = "replace", the
+  # previous one made the next upload, whichever it was, 10-25% slower.)
+  delete_named >/dev/null
   grep -o 'active: [0-9]* MiB in [^ ]* ([0-9.]* MiB/s)' "$dir/build.log" | head -n1 | grep -o '([0-9.]* MiB/s)' | tr -d '()' | cut -d' ' -f1
 }
 

@@ -1,7 +1,6 @@
 package glance
 
 import (
-	"crypto/md5"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
@@ -12,58 +11,76 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"syscall"
+	"time"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 )
 
-// body is the image file as the upload's request body: read in place,
-// never held in memory; hashed as it is read; shown as a progress bar; and
-// seekable, so that gophercloud's re-authentication after a 401, and a
-// retry, can rewind it.
+// body is the image file as the upload's request body: never held in
+// memory; sent by sendfile(2) where the HTTP transport can (Go's net
+// package does it for a body that is a syscall.Conn), so the bytes go from
+// the page cache to the socket without a copy through the plugin; hashed
+// beside the upload from reads of its own (hashes.go); shown as a progress
+// bar; and seekable, so that gophercloud's re-authentication after a 401,
+// and a retry, can rewind it.
 //
-// Each time the file is sent is an attempt of its own (its own offset,
-// hashes and progress bar), and starting one ends the one before: the HTTP
-// transport may go on reading a request's body after RoundTrip has
-// returned (net/http says so), and such a late read must neither move the
-// next attempt's offset nor feed its hashes.
+// Each time the file is sent is an attempt of its own, on a descriptor of
+// its own (its own offset) with its own progress bar, and starting one
+// ends the one before: the HTTP transport may go on reading a request's
+// body after RoundTrip has returned (net/http says so), and such a late
+// read must not move the next attempt's offset.
 type body struct {
-	f    *os.File
+	path string
 	size int64
 	name string
 	ui   packersdk.Ui
 
+	hashes *fileHashes // md5 and sha512 of the file, from the first attempt on
+
 	mu   sync.Mutex
-	last *attempt // the newest attempt: the one whose hashes count
+	last *attempt // the newest attempt: the one that counts
 }
 
 func openBody(path string, ui packersdk.Ui) (*body, error) {
-	f, err := os.Open(path)
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	return &body{f: f, size: st.Size(), name: st.Name(), ui: ui}, nil
+	return &body{path: path, size: st.Size(), name: st.Name(), ui: ui}, nil
 }
 
-// next ends the newest attempt and starts another, from the file's start.
-// lengthTransport gives each HTTP request its own.
-func (b *body) next() *attempt {
+// next ends the newest attempt and starts another, from the file's start;
+// the first one starts the hashes. lengthTransport gives each HTTP
+// request its own.
+func (b *body) next() (*attempt, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.last != nil {
 		b.last.end()
+		b.last = nil
 	}
-	b.last = newAttempt(b)
-	return b.last
+	if b.hashes == nil {
+		h, err := hashFile(b.path, b.size)
+		if err != nil {
+			return nil, err
+		}
+		b.hashes = h
+	}
+	a, err := newAttempt(b)
+	if err != nil {
+		return nil, err
+	}
+	b.last = a
+	return a, nil
 }
 
 // rewind ends the newest attempt: the next read or request starts again
-// from the file's start, with new hashes and a new progress bar. It comes
-// back once a read of that attempt in flight is over.
+// from the file's start, with a new progress bar. It comes back once a
+// read of that attempt in flight is over.
 func (b *body) rewind() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -73,13 +90,16 @@ func (b *body) rewind() {
 }
 
 // Read reads the newest attempt, starting one when there is none: for a
-// reader that is no HTTP request (web-download hashes the file itself).
+// reader that is no HTTP request of lengthTransport's.
 func (b *body) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	a := b.last
 	b.mu.Unlock()
 	if a == nil || a.over() {
-		a = b.next()
+		var err error
+		if a, err = b.next(); err != nil {
+			return 0, err
+		}
 	}
 	return a.Read(p)
 }
@@ -94,32 +114,40 @@ func (b *body) Seek(offset int64, whence int) (int64, error) {
 }
 
 // Close does nothing: net/http closes a request's body after each attempt,
-// and a retry sends this one again. finish closes the file.
+// and a retry sends this one again. finish ends it.
 func (b *body) Close() error { return nil }
 
+// finish ends the newest attempt and stops the hashes.
 func (b *body) finish() {
 	b.rewind()
-	b.f.Close()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.hashes != nil {
+		b.hashes.stop()
+	}
 }
 
-// sums are the hashes of the newest attempt, which must have read the
-// whole file: it is what Glance got. algo is Glance's os_hash_algo: the
-// upload hashes with sha512, Glance's default, and a Glance set to another
-// algorithm Go has (sha256, sha384, sha224, sha512_224, sha512_256) gets
-// its hash from a second read of the file, here, rather than every upload
-// paying for a hash it rarely needs.
+// sums are the hashes of the file, which the newest attempt must have sent
+// whole. algo is Glance's os_hash_algo: the upload hashes with sha512,
+// Glance's default, and a Glance set to another algorithm Go has (sha256,
+// sha384, sha224, sha512_224, sha512_256) gets its hash from another read
+// of the file, here, rather than every upload paying for a hash it rarely
+// needs.
 func (b *body) sums(algo string) (sums, error) {
 	b.mu.Lock()
-	a := b.last
+	a, h := b.last, b.hashes
 	b.mu.Unlock()
-	if a == nil {
+	if a == nil || h == nil {
 		return sums{}, fmt.Errorf("%s was not read", b.name)
 	}
 	a.end()
-	if a.n != b.size {
-		return sums{}, fmt.Errorf("the upload read %d of the %d bytes of %s", a.n, b.size, b.name)
+	if a.sent != b.size {
+		return sums{}, fmt.Errorf("the upload sent %d of the %d bytes of %s", a.sent, b.size, b.name)
 	}
-	s := sums{md5: hex.EncodeToString(a.md5.Sum(nil)), sha2: map[string]string{"sha512": hex.EncodeToString(a.sha512.Sum(nil))}}
+	s, err := h.sums()
+	if err != nil {
+		return sums{}, fmt.Errorf("hashing %s: %w", b.name, err)
+	}
 	if h, ok := otherHashes[algo]; ok {
 		sum, err := b.hash(h())
 		if err != nil {
@@ -142,7 +170,12 @@ var otherHashes = map[string]func() hash.Hash{
 
 // hash is h's sum of the whole file.
 func (b *body) hash(h hash.Hash) (string, error) {
-	if _, err := io.Copy(h, io.NewSectionReader(b.f, 0, b.size)); err != nil {
+	f, err := os.Open(b.path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := io.Copy(h, io.LimitReader(f, b.size)); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -159,56 +192,68 @@ type sums struct {
 // has started, or the upload is over.
 var errAttemptOver = errors.New("this upload attempt is over: the file is being sent again")
 
-// attempt is one sending of the file, from its start.
+// progressEvery is how often an attempt's progress bar catches up with the
+// bytes sent.
+const progressEvery = 100 * time.Millisecond
+
+// attempt is one sending of the file, from its start, on a descriptor of
+// its own. What was sent is the descriptor's offset, which both its reads
+// and sendfile move; a goroutine shows it on the progress bar.
 type attempt struct {
-	mu          sync.Mutex // held by a read, so that end waits for it
-	ended       bool
-	n           int64 // bytes read
-	md5, sha512 hash.Hash
-	hashing     *hashers
-	progress    io.ReadCloser // the file through the UI's progress bar
-	cur         *block        // the block being served, nil before the first
-	off         int           // how much of cur was served
-	err         error         // what ended the file's reading (io.EOF at its end)
+	f    *os.File
+	size int64
+
+	mu    sync.Mutex // held by a read, so that end waits for it
+	ended bool
+	sent  int64 // the offset when the attempt ended
+
+	bar   io.ReadCloser // the UI's progress bar, over a stream that only counts
+	shown int64         // the bytes the bar was told of
+	stop  chan struct{}
+	done  chan struct{}
 }
 
-func newAttempt(b *body) *attempt {
-	a := &attempt{md5: md5.New(), sha512: sha512.New()}
-	a.hashing = newHashers(a.md5, a.sha512)
-	// Its own offset in the file: ReadAt, which a late read of an earlier
-	// attempt cannot move.
-	file := io.NopCloser(io.NewSectionReader(b.f, 0, b.size))
-	a.progress = b.ui.TrackProgress(b.name, 0, b.size, file)
-	return a
+func newAttempt(b *body) (*attempt, error) {
+	f, err := os.Open(b.path)
+	if err != nil {
+		return nil, err
+	}
+	a := &attempt{f: f, size: b.size, stop: make(chan struct{}), done: make(chan struct{})}
+	a.bar = b.ui.TrackProgress(b.name, 0, b.size, counter{})
+	go a.showProgress()
+	return a, nil
 }
 
-// Read holds the attempt's lock: a disk read and a progress update, never
-// the network, so end waits little. It reads the file a block at a time
-// (hashers.read) and serves it from that block: the bytes are copied once,
-// into p, and hashed from the block.
+// Read reads the file; it holds the attempt's lock (a disk read, never the
+// network), so end waits little.
 func (a *attempt) Read(p []byte) (int, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.ended {
 		return 0, errAttemptOver
 	}
-	if a.cur == nil || a.off == len(a.cur.data) {
-		if a.err != nil {
-			return 0, a.err
-		}
-		if a.cur != nil {
-			a.cur.release()
-		}
-		a.cur, a.err = a.hashing.read(a.progress)
-		a.off = 0
-		if len(a.cur.data) == 0 {
-			return 0, a.err
-		}
+	// Never past the size the request announced.
+	pos, err := a.f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, err
 	}
-	n := copy(p, a.cur.data[a.off:])
-	a.off += n
-	a.n += int64(n)
-	return n, nil
+	if pos >= a.size {
+		return 0, io.EOF
+	}
+	return a.f.Read(p[:min(int64(len(p)), a.size-pos)])
+}
+
+// SyscallConn gives the HTTP transport the file's descriptor, for
+// sendfile(2); an attempt that is over has none. A sendfile in flight when
+// the attempt ends goes on, on this attempt's own descriptor, which closes
+// when it returns.
+func (a *attempt) SyscallConn() (syscall.RawConn, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ended {
+		return nil, errAttemptOver
+	}
+	return a.f.SyscallConn()
 }
 
 // Close ends the attempt: the transport is done with it.
@@ -217,19 +262,21 @@ func (a *attempt) Close() error {
 	return nil
 }
 
-// end waits for a read in flight, then refuses the next ones and closes
-// the progress bar.
+// end waits for a read in flight, then refuses the next ones, brings the
+// progress bar up to date and closes it.
 func (a *attempt) end() {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !a.ended {
-		a.ended = true
-		if a.cur != nil {
-			a.cur.release()
-		}
-		a.hashing.close()
-		a.progress.Close()
+	if a.ended {
+		a.mu.Unlock()
+		return
 	}
+	a.ended = true
+	a.mu.Unlock()
+	close(a.stop)
+	<-a.done
+	a.sent = a.shown
+	a.bar.Close()
+	a.f.Close()
 }
 
 func (a *attempt) over() bool {
@@ -238,6 +285,54 @@ func (a *attempt) over() bool {
 	return a.ended
 }
 
+// showProgress tells the bar of the bytes sent every progressEvery, and
+// once more at the end.
+func (a *attempt) showProgress() {
+	defer close(a.done)
+	t := time.NewTicker(progressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			a.show()
+		case <-a.stop:
+			a.show()
+			return
+		}
+	}
+}
+
+// show reads the bytes sent since the last time through the bar. The bar's
+// stream only counts (counter): in a plugin each read is a call to Packer
+// that carries the count, not the bytes, and the buffer is never written,
+// so it takes no memory.
+func (a *attempt) show() {
+	pos, err := a.f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return
+	}
+	for pos = min(pos, a.size); a.shown < pos; {
+		buf := countBuf()
+		n, _ := a.bar.Read(buf[:min(int64(len(buf)), pos-a.shown)])
+		if n <= 0 {
+			return
+		}
+		a.shown += int64(n)
+	}
+}
+
+// countBuf is what the bar's reads are made with: 4 MiB keeps their number
+// down (512 for 2 GiB), and as nothing writes to it, it stays out of the
+// process's memory. Made once, when an upload first needs it.
+var countBuf = sync.OnceValue(func() []byte { return make([]byte, 4<<20) })
+
+// counter is a stream that says it read whatever it was asked to, and
+// writes nothing.
+type counter struct{}
+
+func (counter) Read(p []byte) (int, error) { return len(p), nil }
+func (counter) Close() error               { return nil }
+
 // lengthTransport sends an upload body with its Content-Length (net/http
 // knows the length of in-memory readers only, and would send this one
 // chunked), each request with an attempt of its own.
@@ -245,8 +340,12 @@ type lengthTransport struct{ next http.RoundTripper }
 
 func (t lengthTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if b, ok := req.Body.(*body); ok {
+		a, err := b.next()
+		if err != nil {
+			return nil, err
+		}
 		req = req.Clone(req.Context())
-		req.Body = b.next()
+		req.Body = a
 		req.ContentLength = b.size
 	}
 	return t.next.RoundTrip(req)

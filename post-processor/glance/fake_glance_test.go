@@ -41,9 +41,6 @@ type fakeCloud struct {
 	// fault sees each authenticated request before Glance handles it; a
 	// code other than 0 is the answer instead (a 500, a 403).
 	fault func(r *http.Request) int
-	// onRead is called before each read of a progress bar's stream (bar:
-	// from 0), in the goroutine that reads the upload body.
-	onRead func(bar int)
 	// cancelRun cancels the run's context (Ctrl-C), for a hook to call.
 	cancelRun context.CancelFunc
 

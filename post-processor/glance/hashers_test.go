@@ -104,3 +104,59 @@ func BenchmarkBodyRead(b *testing.B) {
 		body.finish()
 	}
 }
+
+// The HTTP transport may read a request's body after RoundTrip returned
+// (net/http says so), or still be in a sendfile of it. Such a late read of
+// an attempt that another has replaced gets an error, and its descriptor
+// is no longer handed out; the new attempt sends the whole file from its
+// start, and the hashes are the file's. Run with -race.
+func TestLateReadOfAnEndedAttempt(t *testing.T) {
+	data := make([]byte, 2*hashBlock+999)
+	if _, err := rand.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	b := testBody(t, data)
+	first, err := b.next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(first, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	second, err := b.next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := first.Read(make([]byte, 10)); n != 0 || err != errAttemptOver {
+		t.Errorf("a late read of the first attempt got %d bytes, %v; want 0, %v", n, err, errAttemptOver)
+	}
+	if _, err := first.SyscallConn(); err != errAttemptOver {
+		t.Errorf("the first attempt still hands out its descriptor: %v", err)
+	}
+	got, err := io.ReadAll(second)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the second attempt read %d bytes (%v), not the file's %d", len(got), err, len(data))
+	}
+	s, err := b.sums("sha512")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := md5.Sum(data); s.md5 != hex.EncodeToString(want[:]) {
+		t.Errorf("md5 %s is not the file's", s.md5)
+	}
+}
+
+// An attempt that did not send the whole file is no upload to verify.
+func TestSumsOfAShortAttempt(t *testing.T) {
+	b := testBody(t, make([]byte, 3*hashBlock))
+	a, err := b.next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(a, make([]byte, hashBlock)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.sums("sha512"); err == nil || !strings.Contains(err.Error(), "sent 1048576 of the 3145728 bytes") {
+		t.Errorf("sums of a third of the file: %v", err)
+	}
+}

@@ -77,7 +77,7 @@ func upload(ctx context.Context, ui packersdk.Ui, c *Config, a packersdk.Artifac
 		return nil, err
 	}
 	r.id = img.ID
-	if err := r.complete(ctx, b, time.Since(start)); err != nil {
+	if err := r.complete(ctx, b, start); err != nil {
 		return nil, r.undo(err)
 	}
 	return newArtifact(client, r.active, c.Region, true), nil
@@ -121,16 +121,22 @@ func (r *run) keep() (*Artifact, error) {
 // image back; protection is the last step that can fail, since a
 // protected image cannot be deleted; replace's deletion of the old image,
 // which nothing could undo, comes after it and only warns.
-func (r *run) complete(ctx context.Context, b *body, elapsed time.Duration) error {
+func (r *run) complete(ctx context.Context, b *body, start time.Time) error {
+	uploaded := time.Since(start)
 	img, err := waitActive(ctx, r.client, r.id)
 	if err != nil {
 		return err
 	}
 	r.active = img
+	active := time.Since(start)
 	sent, err := b.sums(property(img, "os_hash_algo"))
 	if err != nil {
 		return err
 	}
+	// The time the user waited: the record, the upload, and the hashes
+	// that prove it.
+	elapsed := time.Since(start)
+	log.Printf("upload of %s: sent after %s, active after %s, hashed after %s", r.id, uploaded, active, elapsed)
 	compared, err := verify(img, sent)
 	if err != nil {
 		return err

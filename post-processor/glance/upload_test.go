@@ -64,13 +64,12 @@ func (a fileArtifact) State(string) interface{} { return nil }
 func (a fileArtifact) Destroy() error           { return nil }
 
 // uiRecorder is a packersdk.Ui that keeps what the build said, and how
-// much each progress bar read. Safe for the HTTP client's goroutines,
-// which read the upload body through the bar.
+// much each progress bar read. Safe for the goroutines that show an
+// upload's progress.
 type uiRecorder struct {
-	mu     sync.Mutex
-	lines  []string // "say: ..." and "error: ..."
-	bars   []int64  // the bytes read through each progress bar
-	onRead func(bar int)
+	mu    sync.Mutex
+	lines []string // "say: ..." and "error: ..."
+	bars  []int64  // the bytes read through each progress bar
 }
 
 func (u *uiRecorder) Say(m string)              { u.add("say: " + m) }
@@ -106,9 +105,6 @@ type progressBar struct {
 }
 
 func (p *progressBar) Read(b []byte) (int, error) {
-	if p.ui.onRead != nil {
-		p.ui.onRead(p.n)
-	}
 	n, err := p.ReadCloser.Read(b)
 	p.ui.mu.Lock()
 	p.ui.bars[p.n] += int64(n)
@@ -170,7 +166,7 @@ func (f *fakeCloud) run(t *testing.T, disk testDisk, settings ...any) result {
 	if err := p.Configure(raw); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
-	ui := &uiRecorder{onRead: f.onRead}
+	ui := &uiRecorder{}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	f.mu.Lock()
@@ -680,50 +676,6 @@ func TestHashesCompared(t *testing.T) {
 				t.Errorf("the UI claims sha512 and md5 were compared:\n%s", r.ui)
 			}
 		})
-	}
-}
-
-// The HTTP transport may read a request's body after RoundTrip returned
-// (net/http says so). Here the fake answers 503 before reading the body
-// while the first attempt's read is held in the progress bar (in a
-// plugin, a call to Packer), so that read ends after the retry began. It
-// must not touch the retry's offset or hashes: the retry sends the whole
-// file, and the hashes match. Run with -race.
-func TestLateReadOfAFailedAttempt(t *testing.T) {
-	f := newFakeCloud(t)
-	f.onUpload = func(n int, w http.ResponseWriter, r *http.Request, _ string) bool {
-		if n == 1 {
-			http.Error(w, "503 Service Unavailable", http.StatusServiceUnavailable)
-		}
-		return n == 1
-	}
-	release := make(chan struct{})
-	var once sync.Once
-	open := func() { once.Do(func() { close(release) }) }
-	var held sync.Once
-	f.onRead = func(bar int) {
-		if bar > 0 {
-			open() // the retry reads: let the first attempt's read go on
-			return
-		}
-		held.Do(func() {
-			// The retry cannot read while this read is in flight if it
-			// waits for it: then let it go after a while.
-			time.AfterFunc(300*time.Millisecond, open)
-			<-release
-		})
-	}
-	disk := newDisk(t)
-	r := f.run(t, disk)
-	if r.err != nil {
-		t.Fatalf("%v\n%s", r.err, r.ui)
-	}
-	f.only(t, "debian-12", disk)
-	if f.uploadCount() != 2 || r.ui.count("error", "got 503 instead") != 1 || r.ui.count("say", "sha512 and md5 match") != 1 {
-		t.Errorf("%d uploads; want 2, one retry after the 503, and the hashes matching:\n%s", f.uploadCount(), r.ui)
-	}
-	if bars := r.ui.progress(); len(bars) != 2 || bars[1] != disk.size || bars[0] > 1<<20 {
-		t.Errorf("progress bars read %v, want the first cut off after its held read and the second the whole %d bytes", bars, disk.size)
 	}
 }
 
